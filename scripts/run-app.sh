@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the already-built server (`cargo leptos build [--release]`) directly, without cargo-leptos.
+# Used by the Playwright suite and the benchmark. PROFILE=debug|release (default debug).
+# Every LEPTOS_* value can be overridden from the environment.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+profile="${PROFILE:-debug}"
+bin="$root/target/$profile/fusionauth-leptos"
+if [[ ! -x "$bin" ]]; then
+  echo "error: $bin is missing: build it first (make build)" >&2
+  exit 2
+fi
+export LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-fusionauth-leptos}"
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
+export LEPTOS_SITE_PKG_DIR="${LEPTOS_SITE_PKG_DIR:-pkg}"
+export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
+export LEPTOS_ENV="${LEPTOS_ENV:-PROD}"
+exec "$bin"

@@ -1,0 +1,181 @@
+//! Login, callback and logout: the server functions the pages call, and the types they share
+//! with the browser. The server-only machinery lives in the `ssr`-gated submodules.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AuthError;
+
+#[cfg(feature = "ssr")]
+pub mod flow;
+#[cfg(feature = "ssr")]
+pub mod provider;
+#[cfg(feature = "ssr")]
+pub mod return_to;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+/// The query string the provider sends to `/callback`. FusionAuth adds more parameters
+/// (`locale`, `userState`); they are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// What the profile view shows: the id_token's claims, never a token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub email: String,
+    pub claims: Vec<Claim>,
+    /// The claims as pretty-printed JSON.
+    pub claims_json: String,
+    /// When the login ends, RFC 3339 (UTC).
+    pub session_expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub name: String,
+    pub value: String,
+}
+
+/// Starts a login (the `/login` page runs it while rendering on the server).
+#[server(prefix = "/auth", endpoint = "start_login")]
+pub async fn start_login(return_to: Option<String>) -> Result<(), AuthError> {
+    let (auth, session) = ssr::context().await?;
+    let url = auth.start_login(&session, return_to.as_deref()).await?;
+    ssr::redirect(url.as_str());
+    Ok(())
+}
+
+/// Completes a login (the `/callback` page runs it while rendering on the server).
+#[server(prefix = "/auth", endpoint = "finish_login")]
+pub async fn finish_login(params: CallbackParams) -> Result<(), AuthError> {
+    let (auth, session) = ssr::context().await?;
+    let return_to = auth.finish_login(&session, params).await?;
+    ssr::redirect(&return_to);
+    Ok(())
+}
+
+/// The Logout button: ends the local session and sends the browser to the provider's
+/// logout, which comes back to `/`.
+#[server(prefix = "/auth", endpoint = "logout")]
+pub async fn logout() -> Result<(), AuthError> {
+    let (auth, session) = ssr::context().await?;
+    match auth.logout(&session).await {
+        Ok(url) => ssr::redirect(&url),
+        // `/logout` tries again and shows the error page if the store still fails.
+        Err(_) => ssr::redirect(crate::defaults::LOGOUT_PATH),
+    }
+    Ok(())
+}
+
+/// FusionAuth's logoutURL (`GET /logout`, from a redirect or its front-channel iframe):
+/// ends the local session, idempotently, and goes home.
+#[server(prefix = "/auth", endpoint = "end_local_session")]
+pub async fn end_local_session() -> Result<(), AuthError> {
+    let (_, session) = ssr::context().await?;
+    if let Some(user) = session.end().await? {
+        tracing::info!(sub = ?user.claims.get("sub"), "logged out by the provider's logout");
+    }
+    ssr::redirect("/");
+    Ok(())
+}
+
+/// The logged-in user's profile, or `None` for a guest.
+#[server(prefix = "/auth", endpoint = "me")]
+pub async fn current_user() -> Result<Option<Profile>, AuthError> {
+    let (_, session) = ssr::context().await?;
+    Ok(session.user().await?.map(|user| ssr::profile(&user)))
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Glue between the server functions and the axum request they run in.
+
+    use std::sync::Arc;
+
+    use http::{header, HeaderValue, StatusCode};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use serde_json::Value;
+
+    use super::{
+        flow::AuthService,
+        session::{AuthSession, LoggedInUser},
+        Claim, Profile,
+    };
+    use crate::error::AuthError;
+
+    /// The login service and this request's session.
+    pub async fn context() -> Result<(Arc<AuthService>, AuthSession), AuthError> {
+        let Some(auth) = use_context::<Arc<AuthService>>() else {
+            tracing::error!("AuthService missing from the Leptos context");
+            return Err(AuthError::Unexpected);
+        };
+        let session = leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "no session on the request (is the session layer installed?)");
+                AuthError::SessionStore
+            })?;
+        Ok((auth, AuthSession::new(session)))
+    }
+
+    /// Redirects the browser, for page navigations and plain form posts alike:
+    /// 302 for a GET, 303 (so the browser follows with a GET) otherwise.
+    pub fn redirect(location: &str) {
+        let (Some(parts), Some(response)) = (
+            use_context::<http::request::Parts>(),
+            use_context::<ResponseOptions>(),
+        ) else {
+            tracing::error!("redirect outside of a request");
+            return;
+        };
+        match HeaderValue::from_str(location) {
+            Ok(value) => {
+                response.insert_header(header::LOCATION, value);
+                response.set_status(if parts.method == http::Method::GET {
+                    StatusCode::FOUND
+                } else {
+                    StatusCode::SEE_OTHER
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "redirect location is not a valid header value"),
+        }
+    }
+
+    /// The view of a logged-in user that may reach the browser.
+    pub fn profile(user: &LoggedInUser) -> Profile {
+        let text = |key: &str| user.claims.get(key).and_then(Value::as_str).map(str::to_owned);
+        let email = text("email")
+            .or_else(|| text("preferred_username"))
+            .or_else(|| text("sub"))
+            .unwrap_or_default();
+        let claims = user
+            .claims
+            .iter()
+            .map(|(name, value)| Claim {
+                name: name.clone(),
+                value: match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            })
+            .collect();
+        let claims_json = serde_json::to_string_pretty(&user.claims).unwrap_or_default();
+        let session_expires_at = time::OffsetDateTime::from_unix_timestamp(user.session_expires_at)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default();
+        Profile {
+            email,
+            claims,
+            claims_json,
+            session_expires_at,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! FusionAuth login in a full-stack Leptos app.
+//!
+//! - [`app`]: the HTML shell, the router and the pages.
+//! - [`auth`]: login, callback and logout as server functions, and the OIDC machinery.
+//! - [`views`]: the components the pages are built from.
+//! - [`server`] (`ssr` only): configuration and the axum server.
+
+pub mod app;
+pub mod auth;
+pub mod defaults;
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod views;
+
+/// Entry point of the WASM bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,271 @@
+//! The app's configuration: one typed value, read once at start-up from the environment.
+//!
+//! Every variable has a development default (see `crate::defaults`) except `APP_SECRET_KEY`,
+//! which a release build refuses to run without. A malformed variable stops start-up with one
+//! line naming the variable and the fix.
+
+use std::{path::PathBuf, time::Duration};
+
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use tower_sessions::cookie::Key;
+use url::Url;
+
+use crate::defaults;
+
+/// Shortest accepted `APP_SECRET_KEY`, in bytes.
+const MIN_SECRET_KEY_LEN: usize = 32;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is not set. {fix}")]
+    Missing { var: &'static str, fix: &'static str },
+    #[error("{var} is not valid ({reason}). {fix}")]
+    Invalid {
+        var: &'static str,
+        reason: String,
+        fix: &'static str,
+    },
+}
+
+/// How the session cookie is signed.
+pub enum SecretKeySource {
+    /// From `APP_SECRET_KEY`.
+    Configured,
+    /// Generated at start-up because `APP_SECRET_KEY` was unset (development builds only):
+    /// sessions do not survive a restart.
+    Generated,
+}
+
+pub struct Config {
+    /// The provider's issuer; discovery lives below it.
+    /// Exactly as configured: discovery must return this string as its `issuer`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The app's public base URL, without a trailing slash.
+    pub app_url: Url,
+    /// `APP_URL/callback`: the OAuth redirect URI.
+    pub redirect_uri: Url,
+    /// `APP_URL/`: where the provider sends the browser after logout.
+    pub post_logout_redirect_uri: Url,
+    /// Signs the session cookie.
+    pub cookie_key: Key,
+    pub cookie_key_source: SecretKeySource,
+    /// SQLite file that holds the sessions.
+    pub session_db: PathBuf,
+    /// Leeway for the id_token's `exp`.
+    pub clock_skew: Duration,
+    /// How long a login lasts.
+    pub session_ttl: Duration,
+    /// How long a started login may take at the provider.
+    pub login_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("app_url", &self.app_url.as_str())
+            .field("cookie_key", &"[redacted]")
+            .field("session_db", &self.session_db)
+            .field("clock_skew", &self.clock_skew)
+            .field("session_ttl", &self.session_ttl)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok(), cfg!(debug_assertions))
+    }
+
+    /// Reads the configuration through `lookup`, so tests can pass their own variables.
+    /// `development` allows a missing `APP_SECRET_KEY` (a random key is generated instead).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        development: bool,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let issuer = get("ISSUER").unwrap_or_else(|| defaults::ISSUER.to_owned());
+        parse_url(
+            "ISSUER",
+            &issuer,
+            "Set ISSUER to FusionAuth's URL, e.g. http://localhost:9011",
+        )?;
+        let app_url = parse_url(
+            "APP_URL",
+            get("APP_URL").as_deref().unwrap_or(defaults::APP_URL),
+            "Set APP_URL to the app's public base URL, e.g. http://localhost:3000",
+        )?;
+        if app_url.path() != "/" || app_url.query().is_some() {
+            return Err(ConfigError::Invalid {
+                var: "APP_URL",
+                reason: "it must be a bare origin without a path or query".into(),
+                fix: "Set APP_URL to e.g. https://app.example.com",
+            });
+        }
+        let join = |path: &str| {
+            app_url.join(path).map_err(|e| ConfigError::Invalid {
+                var: "APP_URL",
+                reason: e.to_string(),
+                fix: "Set APP_URL to e.g. https://app.example.com",
+            })
+        };
+        let redirect_uri = join(defaults::CALLBACK_PATH)?;
+        let post_logout_redirect_uri = join(defaults::POST_LOGOUT_PATH)?;
+
+        let (cookie_key, cookie_key_source) = match get("APP_SECRET_KEY") {
+            Some(secret) if secret.len() < MIN_SECRET_KEY_LEN => {
+                return Err(ConfigError::Invalid {
+                    var: "APP_SECRET_KEY",
+                    reason: format!("it is shorter than {MIN_SECRET_KEY_LEN} characters"),
+                    fix: "Generate one with: openssl rand -base64 48",
+                })
+            }
+            Some(secret) => (Key::derive_from(secret.as_bytes()), SecretKeySource::Configured),
+            None if development => {
+                let mut bytes = [0u8; 64];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                (Key::from(&bytes), SecretKeySource::Generated)
+            }
+            None => {
+                return Err(ConfigError::Missing {
+                    var: "APP_SECRET_KEY",
+                    fix: "A release build needs a stable key to sign session cookies. Generate one with: openssl rand -base64 48",
+                })
+            }
+        };
+
+        Ok(Self {
+            issuer,
+            client_id: get("CLIENT_ID").unwrap_or_else(|| defaults::CLIENT_ID.to_owned()),
+            client_secret: SecretString::from(
+                get("CLIENT_SECRET").unwrap_or_else(|| defaults::CLIENT_SECRET.to_owned()),
+            ),
+            app_url,
+            redirect_uri,
+            post_logout_redirect_uri,
+            cookie_key,
+            cookie_key_source,
+            session_db: PathBuf::from(
+                get("SESSION_DB").unwrap_or_else(|| ".data/sessions.db".to_owned()),
+            ),
+            clock_skew: Duration::from_secs(parse_secs(&get, "CLOCK_SKEW_SECS", 60)?),
+            session_ttl: Duration::from_secs(parse_secs(&get, "SESSION_TTL_SECS", 8 * 3600)?),
+            login_timeout: Duration::from_secs(10 * 60),
+        })
+    }
+
+    /// Whether cookies must carry `Secure`: whenever the app is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.app_url.scheme() == "https"
+    }
+
+    /// Whether `CLIENT_SECRET` is still the tutorial's development value.
+    pub fn uses_development_client_secret(&self) -> bool {
+        self.client_secret.expose_secret() == defaults::CLIENT_SECRET
+    }
+}
+
+fn parse_url(var: &'static str, value: &str, fix: &'static str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
+        var,
+        reason: format!("{value:?}: {e}"),
+        fix,
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: format!("{value:?} is not an http(s) URL"),
+            fix,
+        });
+    }
+    Ok(url)
+}
+
+fn parse_secs(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+            var,
+            reason: format!("{v:?} is not a whole number of seconds"),
+            fix: "Use a whole number of seconds, e.g. 60",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)], development: bool) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned(), development)
+    }
+
+    #[test]
+    fn development_defaults_match_the_tutorial() {
+        let c = config(&[], true).expect("defaults are valid");
+        assert_eq!(c.issuer, "http://localhost:9011");
+        assert_eq!(c.client_id, defaults::CLIENT_ID);
+        assert_eq!(c.redirect_uri.as_str(), "http://localhost:3000/callback");
+        assert_eq!(c.post_logout_redirect_uri.as_str(), "http://localhost:3000/");
+        assert!(matches!(c.cookie_key_source, SecretKeySource::Generated));
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn release_refuses_to_start_without_a_secret_key() {
+        let err = config(&[], false).err().expect("must fail");
+        assert!(err.to_string().starts_with("APP_SECRET_KEY is not set."), "{err}");
+    }
+
+    #[test]
+    fn weak_secret_key_is_refused_even_in_development() {
+        let err = config(&[("APP_SECRET_KEY", "short")], true).err().expect("must fail");
+        assert!(err.to_string().contains("APP_SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn malformed_urls_name_the_variable() {
+        let err = config(&[("ISSUER", "localhost:9011")], true).err().expect("must fail");
+        assert!(err.to_string().starts_with("ISSUER is not valid"), "{err}");
+        let err = config(&[("APP_URL", "http://x.test/app")], true).err().expect("must fail");
+        assert!(err.to_string().starts_with("APP_URL is not valid"), "{err}");
+    }
+
+    #[test]
+    fn https_app_url_makes_cookies_secure() {
+        let c = config(
+            &[("APP_URL", "https://app.example.com"), ("APP_SECRET_KEY", &"k".repeat(40))],
+            false,
+        )
+        .expect("valid");
+        assert!(c.secure_cookies());
+        assert_eq!(c.redirect_uri.as_str(), "https://app.example.com/callback");
+    }
+
+    #[test]
+    fn clock_skew_must_be_a_number() {
+        let err = config(&[("CLOCK_SKEW_SECS", "1m")], true).err().expect("must fail");
+        assert!(err.to_string().starts_with("CLOCK_SKEW_SECS is not valid"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let c = config(&[], true).expect("valid");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains(defaults::CLIENT_SECRET));
+    }
+}

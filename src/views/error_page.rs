@@ -1,0 +1,25 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::error::AuthError;
+
+/// A failure, shown to the user with the HTTP status that belongs to it.
+#[component]
+pub fn ErrorView(error: AuthError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(
+            http::StatusCode::from_u16(error.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+    view! {
+        <Title text=format!("{} | FusionAuth + Leptos", error.title()) />
+        <section class="card error" data-testid="error-page" role="alert" aria-labelledby="error-title">
+            <h1 id="error-title">{error.title()}</h1>
+            <p>{error.message()}</p>
+            <p class="error-code">"Error " {error.status()}</p>
+            <a class="button" href="/" rel="external">"Back to start"</a>
+        </section>
+    }
+}
