@@ -1,0 +1,267 @@
+//! The setup tool against a stand-in FusionAuth: the calls a first run makes, idempotence,
+//! dry runs and drift repair.
+
+mod support;
+
+use serde_json::json;
+use setup::{defaults, desired::Desired};
+use support::{fake, State, API_KEY};
+
+const EXIT_CHANGED: i32 = 0;
+const EXIT_NOTHING_TO_DO: i32 = 3;
+
+#[tokio::test]
+async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    let run = support::run_against(&server, &[]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+
+    let app = defaults::CLIENT_ID;
+    let key = defaults::SIGNING_KEY_ID;
+    let (tenant, user) = (fake::TENANT_ID, fake::USER_ID);
+    assert_eq!(
+        support::calls(&server).await,
+        [
+            "GET /api/tenant".to_owned(),
+            format!("PATCH /api/tenant/{tenant}"),
+            format!("GET /api/key/{key}"),
+            format!("POST /api/key/generate/{key}"),
+            format!("GET /api/application/{app}"),
+            format!("POST /api/application/{app}"),
+            "POST /api/user/search".to_owned(),
+            format!("PATCH /api/user/{user}"),
+            format!("GET /api/user/registration/{user}/{app}"),
+            format!("POST /api/user/registration/{user}"),
+        ]
+    );
+
+    let desired = Desired::development();
+    let requests = support::requests(&server).await;
+    let bodies: Vec<_> = requests
+        .iter()
+        .filter(|r| !r.body.is_empty())
+        .map(support::json_body)
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({"tenant": {"issuer": "http://localhost:9011"}}),
+            json!({"key": {"algorithm": "RS256", "name": "For LeptosExampleApp", "length": 2048}}),
+            desired.application_request(),
+            json!({"search": {"queryString": "*", "numberOfResults": 10}}),
+            json!({"user": {"fullName": "Richard Hendricks"}}),
+            json!({"registration": {"applicationId": app}}),
+        ]
+    );
+
+    for (i, r) in requests.iter().enumerate() {
+        // The raw key, as FusionAuth documents it: no "Bearer".
+        assert_eq!(
+            support::header(r, "authorization"),
+            Some(API_KEY),
+            "request {i}"
+        );
+        let expected_tenant = (i > 0).then_some(tenant);
+        assert_eq!(
+            support::header(r, "x-fusionauth-tenantid"),
+            expected_tenant,
+            "request {i}"
+        );
+        if !r.body.is_empty() {
+            assert_eq!(
+                support::header(r, "content-type"),
+                Some("application/json"),
+                "request {i}"
+            );
+        }
+    }
+    assert!(
+        run.stdout.contains("Done: 5 change(s) made."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn second_run_writes_nothing_and_says_so() {
+    let (server, fake) = support::start(State::pristine(API_KEY)).await;
+    let first = support::run_against(&server, &[]).await;
+    assert_eq!(first.code, EXIT_CHANGED, "{first:?}");
+    let after_first = support::writes(&server).await.len();
+
+    let second = support::run_against(&server, &[]).await;
+    assert_eq!(second.code, EXIT_NOTHING_TO_DO, "{second:?}");
+    assert_eq!(
+        support::writes(&server).await.len(),
+        after_first,
+        "second run wrote"
+    );
+    assert!(second.stdout.contains("Nothing to do"), "{}", second.stdout);
+    assert!(!second.stdout.contains("[changed]"), "{}", second.stdout);
+
+    // And the instance ended up as the app needs it.
+    let state = fake.state();
+    assert_eq!(state.tenants[0]["issuer"], defaults::ISSUER);
+    let app = state
+        .applications
+        .iter()
+        .find(|a| a["id"] == defaults::CLIENT_ID)
+        .unwrap();
+    assert_eq!(
+        app["oauthConfiguration"]["authorizedRedirectURLs"],
+        json!(["http://localhost:3000/callback", "http://localhost:3000/"])
+    );
+    assert_eq!(
+        app["jwtConfiguration"]["idTokenKeyId"],
+        defaults::SIGNING_KEY_ID
+    );
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_plan_and_writes_nothing() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    let run = support::run_against(&server, &["--dry-run"]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+    assert_eq!(support::writes(&server).await, Vec::<String>::new());
+    for planned in [
+        "would set it to http://localhost:9011",
+        "would generate it",
+        "would create it",
+        "would set it to \"Richard Hendricks\"",
+        "would register them",
+    ] {
+        assert!(
+            run.stdout.contains(planned),
+            "missing {planned:?} in\n{}",
+            run.stdout
+        );
+    }
+    assert!(run
+        .stdout
+        .contains("Dry run: 5 change(s) would be made; nothing was written."));
+}
+
+#[tokio::test]
+async fn dry_run_on_configured_instance_reports_nothing_to_do() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    support::run_against(&server, &[]).await;
+    let before = support::writes(&server).await.len();
+    let run = support::run_against(&server, &["--dry-run"]).await;
+    assert_eq!(run.code, EXIT_NOTHING_TO_DO, "{run:?}");
+    assert_eq!(support::writes(&server).await.len(), before);
+}
+
+#[tokio::test]
+async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_appended() {
+    let mut state = State::pristine(API_KEY);
+    state.applications.push(json!({
+        "id": defaults::CLIENT_ID, "name": "LeptosExampleApp", "tenantId": fake::TENANT_ID,
+        "roles": [{"name": "admin"}],
+        "oauthConfiguration": {
+            "authorizedRedirectURLs": ["http://localhost:5000/callback/"],
+            "clientSecret": defaults::CLIENT_SECRET,
+            "enabledGrants": ["authorization_code", "refresh_token"],
+            "logoutURL": "http://localhost:5000/logout",
+            "proofKeyForCodeExchangePolicy": "NotRequiredWhenUsingClientAuthentication",
+            "requireRegistration": true
+        },
+        "jwtConfiguration": {"enabled": true, "accessTokenKeyId": defaults::SIGNING_KEY_ID, "idTokenKeyId": defaults::SIGNING_KEY_ID}
+    }));
+    let (server, fake) = support::start(state).await;
+    let run = support::run_against(&server, &[]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+
+    let requests = support::requests(&server).await;
+    let patch = requests
+        .iter()
+        .find(|r| r.method.as_str() == "PATCH" && r.url.path().starts_with("/api/application/"))
+        .expect("the application is patched");
+    assert_eq!(
+        support::header(patch, "content-type"),
+        Some("application/merge-patch+json")
+    );
+    // Only the fields that differ.
+    assert_eq!(
+        support::json_body(patch),
+        json!({"application": {"oauthConfiguration": {
+            "authorizedRedirectURLs": ["http://localhost:3000/callback", "http://localhost:3000/"],
+            "logoutURL": "http://localhost:3000/logout"
+        }}})
+    );
+    assert!(run.stdout.contains("differs in application.oauthConfiguration.authorizedRedirectURLs, application.oauthConfiguration.logoutURL"), "{}", run.stdout);
+
+    let app = fake
+        .state()
+        .applications
+        .into_iter()
+        .find(|a| a["id"] == defaults::CLIENT_ID)
+        .unwrap();
+    assert_eq!(
+        app["oauthConfiguration"]["authorizedRedirectURLs"],
+        json!(["http://localhost:3000/callback", "http://localhost:3000/"]),
+        "the old redirect URL must be gone, not kept beside the new ones"
+    );
+    assert_eq!(
+        app["roles"],
+        json!([{"name": "admin"}]),
+        "fields setup does not manage are kept"
+    );
+}
+
+#[tokio::test]
+async fn changed_client_secret_is_updated_without_printing_it() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    support::run_against(&server, &[]).await;
+    let secret = "a-new-production-secret-value";
+    let url = server.uri();
+    let run = support::run_setup(
+        &[("FUSIONAUTH_API_KEY", API_KEY), ("CLIENT_SECRET", secret)],
+        &["--url", &url],
+    )
+    .await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+    assert!(run
+        .stdout
+        .contains("application.oauthConfiguration.clientSecret"));
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    assert!(!run.stdout.contains(API_KEY) && !run.stderr.contains(API_KEY));
+}
+
+#[tokio::test]
+async fn user_named_with_user_flag_is_found_by_exact_email() {
+    let mut state = State::pristine(API_KEY);
+    state.users.push(json!({"id": "22222222-2222-2222-2222-222222222222", "email": "admin@example.com", "fullName": "Admin User"}));
+    let (server, _fake) = support::start(state).await;
+    let run = support::run_against(&server, &["--user", "richard@example.com"]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+    let calls = support::calls(&server).await;
+    assert!(
+        calls.contains(&"GET /api/user?email=richard%40example.com".to_owned()),
+        "{calls:?}"
+    );
+    assert!(!calls.contains(&"POST /api/user/search".to_owned()));
+    assert!(calls.contains(&format!("POST /api/user/registration/{}", fake::USER_ID)));
+}
+
+#[tokio::test]
+async fn tenant_flag_picks_one_of_several_tenants_and_scopes_requests_to_it() {
+    let mut state = State::pristine(API_KEY);
+    state.tenants.push(
+        json!({"id": "99999999-9999-9999-9999-999999999999", "name": "Other", "issuer": "other"}),
+    );
+    let (server, _fake) = support::start(state).await;
+    let run = support::run_against(&server, &["--tenant", "Default"]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+    let requests = support::requests(&server).await;
+    assert!(requests[1..]
+        .iter()
+        .all(|r| support::header(r, "x-fusionauth-tenantid") == Some(fake::TENANT_ID)));
+}
+
+#[tokio::test]
+async fn tutorial_api_key_variable_is_accepted() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    let url = server.uri();
+    let run = support::run_setup(&[("fusionauth_api_key", API_KEY)], &["--url", &url]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+}
