@@ -116,7 +116,9 @@ impl AuthService {
             return Err(AuthError::NoLoginInProgress);
         };
         let Some(pending) = pending else {
-            tracing::warn!("callback without a pending login in this session (replayed or foreign)");
+            tracing::warn!(
+                "callback without a pending login in this session (replayed or foreign)"
+            );
             return Err(AuthError::NoLoginInProgress);
         };
         if !bool::from(state.as_bytes().ct_eq(pending.state.as_bytes())) {
@@ -191,13 +193,14 @@ impl AuthService {
             .id_token_verifier()
             .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
             .set_time_fn(move || chrono::Utc::now() - skew);
-        let claims: &CoreIdTokenClaims = id_token.claims(&verifier, nonce).map_err(|e| match e {
-            ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey) => {
-                Verification::UnknownKey
-            }
-            ClaimsVerificationError::InvalidNonce(_) => Verification::Nonce,
-            other => Verification::Invalid(error_chain(&other)),
-        })?;
+        let claims: &CoreIdTokenClaims =
+            id_token.claims(&verifier, nonce).map_err(|e| match e {
+                ClaimsVerificationError::SignatureVerification(
+                    SignatureVerificationError::NoMatchingKey,
+                ) => Verification::UnknownKey,
+                ClaimsVerificationError::InvalidNonce(_) => Verification::Nonce,
+                other => Verification::Invalid(error_chain(&other)),
+            })?;
         if let Some(expected) = claims.access_token_hash() {
             let alg = id_token
                 .signing_alg()
@@ -208,7 +211,9 @@ impl AuthService {
             let actual = AccessTokenHash::from_token(access_token, alg, key)
                 .map_err(|e| Verification::Invalid(error_chain(&e)))?;
             if actual != *expected {
-                return Err(Verification::Invalid("at_hash does not match the access token".into()));
+                return Err(Verification::Invalid(
+                    "at_hash does not match the access token".into(),
+                ));
             }
         }
         // The typed claims above are verified; show the user every claim the token carries
@@ -245,7 +250,9 @@ impl AuthService {
             .set_state(CsrfToken::new_random());
         match user.id_token.parse::<CoreIdToken>() {
             Ok(id_token) => request = request.set_id_token_hint(&id_token),
-            Err(e) => tracing::warn!(error = %e, "stored id_token does not parse; logging out without a hint"),
+            Err(e) => {
+                tracing::warn!(error = %e, "stored id_token does not parse; logging out without a hint")
+            }
         }
         Ok(request.http_get_url().to_string())
     }

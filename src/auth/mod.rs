@@ -150,7 +150,12 @@ pub mod ssr {
 
     /// The view of a logged-in user that may reach the browser.
     pub fn profile(user: &LoggedInUser) -> Profile {
-        let text = |key: &str| user.claims.get(key).and_then(Value::as_str).map(str::to_owned);
+        let text = |key: &str| {
+            user.claims
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         let email = text("email")
             .or_else(|| text("preferred_username"))
             .or_else(|| text("sub"))
@@ -169,7 +174,10 @@ pub mod ssr {
         let claims_json = serde_json::to_string_pretty(&user.claims).unwrap_or_default();
         let session_expires_at = time::OffsetDateTime::from_unix_timestamp(user.session_expires_at)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_default();
         Profile {
             email,

@@ -49,7 +49,8 @@ pub struct Provider {
     config: Arc<Config>,
     http: reqwest::Client,
     metadata: RwLock<Option<Arc<ProviderMetadataWithLogout>>>,
-    /// Serialises discovery and JWKS refetches; holds when the JWKS was last fetched.
+    /// Serialises discovery and JWKS refetches; holds when the JWKS was last *re*fetched
+    /// (the first unknown key after discovery always gets a refetch).
     refresh: Mutex<Option<Instant>>,
 }
 
@@ -72,7 +73,7 @@ impl Provider {
         if let Some(metadata) = self.metadata.read().await.as_ref() {
             return Ok(metadata.clone());
         }
-        let mut last_fetch = self.refresh.lock().await;
+        let _serialised = self.refresh.lock().await;
         // Another request may have discovered while we waited for the lock.
         if let Some(metadata) = self.metadata.read().await.as_ref() {
             return Ok(metadata.clone());
@@ -87,7 +88,6 @@ impl Provider {
         tracing::info!(issuer = %self.config.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
         let discovered = Arc::new(discovered);
         *self.metadata.write().await = Some(discovered.clone());
-        *last_fetch = Some(Instant::now());
         Ok(discovered)
     }
 
@@ -96,7 +96,9 @@ impl Provider {
     pub async fn refetch_jwks(&self) -> Result<Option<Arc<ProviderMetadataWithLogout>>, AuthError> {
         let mut last_fetch = self.refresh.lock().await;
         if last_fetch.is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL) {
-            tracing::warn!("unknown signing key, but the JWKS was fetched moments ago: not refetching");
+            tracing::warn!(
+                "unknown signing key, but the JWKS was refetched moments ago: not again"
+            );
             return Ok(None);
         }
         // Not `self.metadata()`: that takes the lock held here.

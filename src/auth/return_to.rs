@@ -20,7 +20,9 @@ fn is_same_site_path(path: &str) -> bool {
     if !path.starts_with('/')
         || path.starts_with("//")
         || path.len() > 1024
-        || path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        || path
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
     {
         return false;
     }
@@ -32,9 +34,9 @@ fn is_same_site_path(path: &str) -> bool {
         return false;
     };
     resolved.origin() == base.origin()
-        && !FLOW_PATHS
-            .iter()
-            .any(|flow| resolved.path() == *flow || resolved.path().starts_with(&format!("{flow}/")))
+        && !FLOW_PATHS.iter().any(|flow| {
+            resolved.path() == *flow || resolved.path().starts_with(&format!("{flow}/"))
+        })
 }
 
 #[cfg(test)]

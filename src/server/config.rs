@@ -19,7 +19,10 @@ const MIN_SECRET_KEY_LEN: usize = 32;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{var} is not set. {fix}")]
-    Missing { var: &'static str, fix: &'static str },
+    Missing {
+        var: &'static str,
+        fix: &'static str,
+    },
     #[error("{var} is not valid ({reason}). {fix}")]
     Invalid {
         var: &'static str,
@@ -89,7 +92,11 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
         development: bool,
     ) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let issuer = get("ISSUER").unwrap_or_else(|| defaults::ISSUER.to_owned());
         parse_url(
@@ -209,8 +216,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)], development: bool) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned(), development)
     }
 
@@ -220,7 +229,10 @@ mod tests {
         assert_eq!(c.issuer, "http://localhost:9011");
         assert_eq!(c.client_id, defaults::CLIENT_ID);
         assert_eq!(c.redirect_uri.as_str(), "http://localhost:3000/callback");
-        assert_eq!(c.post_logout_redirect_uri.as_str(), "http://localhost:3000/");
+        assert_eq!(
+            c.post_logout_redirect_uri.as_str(),
+            "http://localhost:3000/"
+        );
         assert!(matches!(c.cookie_key_source, SecretKeySource::Generated));
         assert!(!c.secure_cookies());
     }
@@ -228,27 +240,39 @@ mod tests {
     #[test]
     fn release_refuses_to_start_without_a_secret_key() {
         let err = config(&[], false).err().expect("must fail");
-        assert!(err.to_string().starts_with("APP_SECRET_KEY is not set."), "{err}");
+        assert!(
+            err.to_string().starts_with("APP_SECRET_KEY is not set."),
+            "{err}"
+        );
     }
 
     #[test]
     fn weak_secret_key_is_refused_even_in_development() {
-        let err = config(&[("APP_SECRET_KEY", "short")], true).err().expect("must fail");
+        let err = config(&[("APP_SECRET_KEY", "short")], true)
+            .err()
+            .expect("must fail");
         assert!(err.to_string().contains("APP_SECRET_KEY"), "{err}");
     }
 
     #[test]
     fn malformed_urls_name_the_variable() {
-        let err = config(&[("ISSUER", "localhost:9011")], true).err().expect("must fail");
+        let err = config(&[("ISSUER", "localhost:9011")], true)
+            .err()
+            .expect("must fail");
         assert!(err.to_string().starts_with("ISSUER is not valid"), "{err}");
-        let err = config(&[("APP_URL", "http://x.test/app")], true).err().expect("must fail");
+        let err = config(&[("APP_URL", "http://x.test/app")], true)
+            .err()
+            .expect("must fail");
         assert!(err.to_string().starts_with("APP_URL is not valid"), "{err}");
     }
 
     #[test]
     fn https_app_url_makes_cookies_secure() {
         let c = config(
-            &[("APP_URL", "https://app.example.com"), ("APP_SECRET_KEY", &"k".repeat(40))],
+            &[
+                ("APP_URL", "https://app.example.com"),
+                ("APP_SECRET_KEY", &"k".repeat(40)),
+            ],
             false,
         )
         .expect("valid");
@@ -258,8 +282,13 @@ mod tests {
 
     #[test]
     fn clock_skew_must_be_a_number() {
-        let err = config(&[("CLOCK_SKEW_SECS", "1m")], true).err().expect("must fail");
-        assert!(err.to_string().starts_with("CLOCK_SKEW_SECS is not valid"), "{err}");
+        let err = config(&[("CLOCK_SKEW_SECS", "1m")], true)
+            .err()
+            .expect("must fail");
+        assert!(
+            err.to_string().starts_with("CLOCK_SKEW_SECS is not valid"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use axum::{routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use tower_sessions::{cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions::{
+    cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
+};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
@@ -153,6 +155,8 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
+        // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state))
 }
@@ -194,15 +198,16 @@ fn warn_about_development_settings(config: &Config) {
         );
     }
     if config.uses_development_client_secret() {
-        tracing::warn!("CLIENT_SECRET is the tutorial's development value: set a real one in production");
+        tracing::warn!(
+            "CLIENT_SECRET is the tutorial's development value: set a real one in production"
+        );
     }
 }
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,tower_http=warn,sqlx=warn,tower_sessions=warn")
-    });
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn,tower_sessions=warn"));
     // A second call (tests) is harmless: the first subscriber stays.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
