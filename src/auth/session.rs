@@ -112,6 +112,11 @@ impl AuthSession {
 
     /// Ends the local session and deletes it from the store. Returns who was logged in.
     pub async fn end(&self) -> Result<Option<LoggedInUser>, AuthError> {
+        if self.0.id().is_none() {
+            // No session cookie: nothing to end (FusionAuth's front-channel iframe calls
+            // `/logout` after the Logout button already ended the session).
+            return Ok(None);
+        }
         let user = self.user().await?;
         self.0.flush().await.map_err(store_error("flush"))?;
         Ok(user)

@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn release_refuses_to_start_without_a_secret_key() {
-        let err = config(&[], false).err().expect("must fail");
+        let err = config(&[], false).expect_err("must fail");
         assert!(
             err.to_string().starts_with("APP_SECRET_KEY is not set."),
             "{err}"
@@ -248,21 +248,15 @@ mod tests {
 
     #[test]
     fn weak_secret_key_is_refused_even_in_development() {
-        let err = config(&[("APP_SECRET_KEY", "short")], true)
-            .err()
-            .expect("must fail");
+        let err = config(&[("APP_SECRET_KEY", "short")], true).expect_err("must fail");
         assert!(err.to_string().contains("APP_SECRET_KEY"), "{err}");
     }
 
     #[test]
     fn malformed_urls_name_the_variable() {
-        let err = config(&[("ISSUER", "localhost:9011")], true)
-            .err()
-            .expect("must fail");
+        let err = config(&[("ISSUER", "localhost:9011")], true).expect_err("must fail");
         assert!(err.to_string().starts_with("ISSUER is not valid"), "{err}");
-        let err = config(&[("APP_URL", "http://x.test/app")], true)
-            .err()
-            .expect("must fail");
+        let err = config(&[("APP_URL", "http://x.test/app")], true).expect_err("must fail");
         assert!(err.to_string().starts_with("APP_URL is not valid"), "{err}");
     }
 
@@ -282,9 +276,7 @@ mod tests {
 
     #[test]
     fn clock_skew_must_be_a_number() {
-        let err = config(&[("CLOCK_SKEW_SECS", "1m")], true)
-            .err()
-            .expect("must fail");
+        let err = config(&[("CLOCK_SKEW_SECS", "1m")], true).expect_err("must fail");
         assert!(
             err.to_string().starts_with("CLOCK_SKEW_SECS is not valid"),
             "{err}"

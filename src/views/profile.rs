@@ -91,7 +91,7 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
             </Show>
             <p class="muted" data-testid="session-expiry">
                 "Your session expires at "
-                <time datetime=session_expires_at.clone()>{session_expires_at.replace('T', " ")}</time>
+                <time datetime=session_expires_at.clone()>{session_expires_at.replace('T', " ").replace('Z', " UTC")}</time>
                 "."
             </p>
             <form method="post" action="/auth/logout" class="inline-form">

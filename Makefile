@@ -1,0 +1,101 @@
+# Two commands for a fresh machine (README):
+#   make dev    install what is missing, pick an identity provider, serve on http://localhost:3000
+#   make test   install what is missing, then every check and test CI runs
+# Every install step checks first, so a warm machine skips it.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
+ISSUER ?= $(shell sed -n 's/^ISSUER=//p' .env 2>/dev/null | head -n1)
+ISSUER := $(if $(ISSUER),$(ISSUER),http://localhost:9011)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help deps deps-rust deps-node deps-browser dev env provider build build-release \
+        test lint unit e2e bench clean
+
+help:
+	@echo "make dev     install what is missing and run the app on http://localhost:3000"
+	@echo "make test    install what is missing and run every check and test"
+	@echo "make bench   build the release app and measure speed, size and memory"
+
+## ---- installs (each one only when missing) ------------------------------------------
+
+deps: deps-rust deps-node
+
+deps-rust:
+	@command -v cargo >/dev/null || { echo "error: Rust is missing: install it from https://rustup.rs" >&2; exit 1; }
+	@if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
+	  echo "--- rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; fi
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+	  echo "--- installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 12 minutes on 2 cores)"; \
+	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads; fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
+	  echo "--- installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked; fi
+
+deps-node:
+	@if ! command -v npm >/dev/null; then \
+	  if command -v apt-get >/dev/null; then echo "--- installing Node.js"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; \
+	  else echo "error: Node.js 20+ and npm are missing: install them (e.g. brew install node)" >&2; exit 1; fi; fi
+	@# sass (style/) and wasm-opt (release wasm): cargo-leptos finds them in node_modules/.bin.
+	@if [ ! -x node_modules/.bin/sass ] || [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  echo "--- npm ci (sass, binaryen)"; npm ci --no-audit --no-fund; fi
+
+deps-browser: deps-node
+	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+	  echo "--- npm ci in end2end (Playwright, oidc-provider)"; \
+	  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund); fi
+	@# Debian's chromium where apt is available; elsewhere (macOS) Playwright's own browser.
+	@if [ -n "$${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
+	  echo "--- installing chromium (Debian)"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; \
+	else echo "--- installing Playwright's chromium"; (cd end2end && npx playwright install chromium); fi
+
+## ---- run ----------------------------------------------------------------------------
+
+# A .env with a generated APP_SECRET_KEY, so sessions survive restarts of `make dev`.
+env:
+	@if [ ! -f .env ]; then \
+	  key=$$(openssl rand -base64 48 2>/dev/null || head -c 48 /dev/urandom | base64 | tr -d '\n'); \
+	  sed "s|^APP_SECRET_KEY=.*|APP_SECRET_KEY=$$key|" .env.example > .env; \
+	  echo "--- wrote .env from .env.example with a new APP_SECRET_KEY"; fi
+
+dev: deps deps-browser env
+	@./scripts/dev.sh
+
+build: deps
+	cargo leptos build
+
+build-release: deps
+	cargo leptos build --release
+
+## ---- test ---------------------------------------------------------------------------
+
+test: deps deps-browser lint unit e2e
+	@echo "make test: all checks passed"
+
+lint: deps
+	cargo fmt --all --check
+	cargo clippy -p fusionauth-leptos --features ssr --all-targets -- -D warnings
+	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p setup --all-targets -- -D warnings
+
+unit: deps
+	cargo test -p fusionauth-leptos --features ssr
+	cargo test -p setup
+	./setup/scripts/check-compose.sh
+
+e2e: deps deps-browser
+	cargo leptos build
+	cd end2end && npx playwright test
+
+bench: deps build-release
+	./bench/run.sh
+
+clean:
+	cargo clean
+	rm -rf node_modules end2end/node_modules end2end/test-results end2end/playwright-report

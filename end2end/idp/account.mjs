@@ -1,0 +1,74 @@
+// The one user of the stand-in, shaped like a FusionAuth user registered to
+// the tutorial's application.
+import { timingSafeEqual, createHash } from 'node:crypto';
+
+// FusionAuth's default tenant id is random per install; a fixed value keeps
+// test output stable.
+const TENANT_ID = 'd7d09513-a3f5-401c-9685-34ab6c552453';
+
+export const USER = Object.freeze({
+  id: '00000000-0000-0000-0000-000000000001',
+  loginId: 'richard@example.com',
+  password: 'password',
+  email: 'richard@example.com',
+  givenName: 'Richard',
+  familyName: 'Hendricks',
+});
+
+// Scope -> claims, as FusionAuth releases them. `openid` carries the
+// FusionAuth extras that are present whatever the scope.
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub', 'tid', 'authenticationType', 'sid', 'applicationId', 'roles'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+};
+
+// Only in the access token and userinfo since FusionAuth 1.24, never in the id_token.
+const NOT_IN_ID_TOKEN = new Set(['applicationId', 'roles']);
+
+function digest(value) {
+  return createHash('sha256').update(String(value)).digest();
+}
+
+/** Constant-time credential check (compares digests, so lengths never leak). */
+export function checkCredentials(loginId, password) {
+  const idOk = timingSafeEqual(
+    digest(String(loginId ?? '').trim().toLowerCase()),
+    digest(USER.loginId),
+  );
+  const passwordOk = timingSafeEqual(digest(password ?? ''), digest(USER.password));
+  return idOk && passwordOk ? USER.id : undefined;
+}
+
+/** oidc-provider `findAccount` for a given client id. */
+export function makeFindAccount(clientId) {
+  return async function findAccount(_ctx, sub, token) {
+    if (sub !== USER.id) return undefined;
+    return {
+      accountId: USER.id,
+      async claims(use) {
+        const all = {
+          sub: USER.id,
+          tid: TENANT_ID,
+          authenticationType: 'PASSWORD',
+          // FusionAuth's sid names the SSO session; the provider's session uid
+          // is the same idea. The authorization code carries it to the token call.
+          sid: token?.sessionUid,
+          applicationId: clientId,
+          roles: [],
+          email: USER.email,
+          email_verified: true,
+          name: `${USER.givenName} ${USER.familyName}`,
+          given_name: USER.givenName,
+          family_name: USER.familyName,
+          preferred_username: USER.email,
+        };
+        if (use === 'id_token') {
+          for (const key of NOT_IN_ID_TOKEN) delete all[key];
+        }
+        if (all.sid === undefined) delete all.sid;
+        return all;
+      },
+    };
+  };
+}

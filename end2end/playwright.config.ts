@@ -1,0 +1,90 @@
+import { defineConfig, devices } from '@playwright/test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { APP_PORT, APP_URL, IDP_PORT, ISSUER, chromiumPath } from './tests/support/env';
+
+const CI = !!process.env.CI;
+
+// A fresh session store per run, so no session from an earlier run survives.
+const SESSION_DB = process.env.E2E_SESSION_DB
+  ?? join(tmpdir(), `fusionauth-leptos-e2e-${Date.now()}-${process.pid}.db`);
+
+// Test-only secret: 64 characters, never used outside this suite.
+const APP_SECRET_KEY = 'e2e-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH';
+
+// Server request logs are noisy; E2E_SERVER_LOGS=1 shows them. stderr always shows.
+const SERVER_STDOUT = process.env.E2E_SERVER_LOGS ? 'pipe' : 'ignore';
+
+// Flags that Debian's chromium needs when run as root on a machine without a GPU
+// (see shared/toolchain.md). Headless mode itself is Playwright's `headless` option.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: './tests',
+  testMatch: '**/*.spec.ts',
+  outputDir: './test-results',
+  fullyParallel: false,
+  workers: 1, // two cores: the app, the stand-in and the browser already share them
+  retries: 0, // a flaky login is a bug to see, not to retry away
+  forbidOnly: CI,
+  timeout: 30_000,
+  expect: { timeout: 10_000 }, // a debug-build wasm takes a few seconds to hydrate
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  use: {
+    baseURL: APP_URL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    video: 'off',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS },
+      },
+    },
+  ],
+  webServer: [
+    {
+      name: 'stand-in IdP',
+      command: 'node idp/server.mjs',
+      url: `${ISSUER}/.well-known/openid-configuration`,
+      env: {
+        IDP_PORT: String(IDP_PORT),
+        ISSUER,
+        APP_URL,
+      },
+      reuseExistingServer: !CI,
+      timeout: 30_000,
+      stdout: SERVER_STDOUT,
+      stderr: 'pipe',
+    },
+    {
+      name: 'app',
+      command: '../scripts/run-app.sh',
+      url: `${APP_URL}/healthz`,
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${APP_PORT}`,
+        APP_URL,
+        ISSUER,
+        SESSION_DB,
+        APP_SECRET_KEY,
+      },
+      reuseExistingServer: !CI,
+      timeout: 60_000,
+      gracefulShutdown: { signal: 'SIGINT', timeout: 5_000 },
+      stdout: SERVER_STDOUT,
+      stderr: 'pipe',
+    },
+  ],
+});

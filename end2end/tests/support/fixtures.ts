@@ -1,0 +1,71 @@
+// The suite's `test`: every page is watched, and a test fails on any console
+// error, uncaught page error, failed request or HTTP response >= 400 that the
+// test did not declare as expected (an error page under test).
+import { test as base, expect, type Page } from '@playwright/test';
+
+type StatusMatch = number | ((status: number) => boolean);
+
+interface Expected {
+  url: RegExp;
+  status: StatusMatch;
+}
+
+export class PageProblems {
+  private readonly found: string[] = [];
+  private readonly expected: Expected[] = [];
+
+  constructor(page: Page, { javaScriptEnabled }: { javaScriptEnabled: boolean }) {
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      // Chromium reports every HTTP error as a console error on the resource's URL.
+      if (this.isExpected(msg.location().url)) return;
+      this.found.push(`console error: ${msg.text()} (at ${msg.location().url || 'unknown'})`);
+    });
+    page.on('pageerror', (err) => {
+      this.found.push(`page error: ${err.name}: ${err.message}`);
+    });
+    page.on('requestfailed', (request) => {
+      const reason = request.failure()?.errorText ?? 'unknown';
+      // ERR_ABORTED is the browser cancelling a load because the page navigated
+      // on (e.g. a click before the wasm finished downloading, or the logout page
+      // moving on while its front-channel iframe loads): not a server failure.
+      if (reason === 'net::ERR_ABORTED') return;
+      // With JavaScript off, Chromium refuses script loads (e.g. Leptos'
+      // <link rel=modulepreload>) and reports them as blocked by "csp".
+      if (!javaScriptEnabled && reason === 'csp' && request.resourceType() === 'script') return;
+      this.found.push(`request failed: ${request.method()} ${request.url()}: ${reason}`);
+    });
+    page.on('response', (response) => {
+      const status = response.status();
+      if (status < 400 || this.isExpected(response.url(), status)) return;
+      this.found.push(`HTTP ${status}: ${response.request().method()} ${response.url()}`);
+    });
+  }
+
+  /** Declares an HTTP error (and the console line Chromium logs for it) as part of the test. */
+  expectHttpError(url: RegExp, status: StatusMatch) {
+    this.expected.push({ url, status });
+  }
+
+  list(): readonly string[] {
+    return this.found;
+  }
+
+  private isExpected(url: string, status?: number): boolean {
+    return this.expected.some((e) => e.url.test(url) && (status === undefined
+      || (typeof e.status === 'number' ? e.status === status : e.status(status))));
+  }
+}
+
+export const test = base.extend<{ problems: PageProblems }>({
+  problems: [
+    async ({ page, javaScriptEnabled }, use) => {
+      const problems = new PageProblems(page, { javaScriptEnabled });
+      await use(problems);
+      expect(problems.list(), 'console errors, page errors, failed requests or HTTP errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
