@@ -91,7 +91,7 @@ unit: deps
 
 e2e: deps deps-browser
 	cargo leptos build
-	cd end2end && npx playwright test
+	cd end2end && npm run --silent idp:check && npx playwright test
 
 bench: deps build-release
 	./bench/run.sh
