@@ -677,3 +677,20 @@ async fn tampered_session_cookie_is_ignored() {
         .expect("body");
     assert!(page.contains("Hello Guest"));
 }
+
+#[tokio::test]
+async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    // Break the store under the running app.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&s.app.session_db);
+    let mut connection = sqlx::ConnectOptions::connect(&options).await.expect("open the store");
+    sqlx::query("DROP TABLE tower_sessions")
+        .execute(&mut connection)
+        .await
+        .expect("drop the sessions table");
+
+    let response = s.app.get("/").await;
+    assert_error_page(response, 500, "Something went wrong").await;
+    assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
+}
