@@ -17,8 +17,10 @@ pub const APP_URL: &str = "http://localhost:3000";
 pub const CALLBACK_PATH: &str = "/callback";
 /// Path of the application's logoutURL (FusionAuth's front-channel logout), below `APP_URL`.
 pub const LOGOUT_PATH: &str = "/logout";
-/// Path FusionAuth sends the browser to after logout (`post_logout_redirect_uri`), below `APP_URL`.
-pub const POST_LOGOUT_PATH: &str = "/";
+/// Path FusionAuth sends the browser to after logout (`post_logout_redirect_uri`), below `APP_URL`:
+/// the logout URL itself, which ends the local session (idempotently) and redirects to `/`
+/// without the `state` parameter left in the address bar.
+pub const POST_LOGOUT_PATH: &str = "/logout";
 /// Id of the RS256 key that signs id and access tokens.
 pub const SIGNING_KEY_ID: &str = "356a6624-b33c-471a-b707-48bbfcfbc593";
 /// The demo user.

@@ -176,7 +176,7 @@ async fn full_login_shows_the_profile_and_logout_ends_it() {
     assert_eq!(logout.path(), "/oauth2/logout");
     let query: std::collections::HashMap<_, _> = logout.query_pairs().into_owned().collect();
     assert_eq!(query["client_id"], CLIENT_ID);
-    assert_eq!(query["post_logout_redirect_uri"], s.app.url("/"));
+    assert_eq!(query["post_logout_redirect_uri"], s.app.url("/logout"));
     assert!(query["id_token_hint"].starts_with("eyJ"));
     assert!(!query["state"].is_empty());
     s.app.assert_guest().await;
@@ -684,7 +684,9 @@ async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving(
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
     // Break the store under the running app.
     let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&s.app.session_db);
-    let mut connection = sqlx::ConnectOptions::connect(&options).await.expect("open the store");
+    let mut connection = sqlx::ConnectOptions::connect(&options)
+        .await
+        .expect("open the store");
     sqlx::query("DROP TABLE tower_sessions")
         .execute(&mut connection)
         .await

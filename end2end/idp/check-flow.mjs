@@ -234,8 +234,8 @@ async function run() {
   assert.ok(reauthTokens.refresh_token, 'offline_access kept with prompt=login');
   console.log('ok prompt=login keeps offline_access');
 
-  const landed = await logout(browser, discovery, { postLogoutRedirectUri: `${APP_URL}/` });
-  assert.equal(landed, `${APP_URL}/`);
+  const landed = await logout(browser, discovery, { postLogoutRedirectUri: `${APP_URL}/logout` });
+  assert.equal(landed, `${APP_URL}/logout`);
   const afterLogout = await login(browser, discovery);
   assert.ok(afterLogout.shownLoginForm, 'login form shown again after logout');
   console.log('ok logout with post_logout_redirect_uri ends the provider session');

@@ -185,7 +185,7 @@ export async function buildProvider(config, { signingKey } = {}) {
       client_secret: config.clientSecret,
       client_name: 'FusionAuth Flask tutorial (Leptos)',
       redirect_uris: [`${config.appUrl}/callback`],
-      post_logout_redirect_uris: [`${config.appUrl}/`],
+      post_logout_redirect_uris: [`${config.appUrl}/logout`],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',

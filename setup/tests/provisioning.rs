@@ -109,7 +109,10 @@ async fn second_run_writes_nothing_and_says_so() {
         .unwrap();
     assert_eq!(
         app["oauthConfiguration"]["authorizedRedirectURLs"],
-        json!(["http://localhost:3000/callback", "http://localhost:3000/"])
+        json!([
+            "http://localhost:3000/callback",
+            "http://localhost:3000/logout"
+        ])
     );
     assert_eq!(
         app["jwtConfiguration"]["idTokenKeyId"],
@@ -184,7 +187,7 @@ async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_append
     assert_eq!(
         support::json_body(patch),
         json!({"application": {"oauthConfiguration": {
-            "authorizedRedirectURLs": ["http://localhost:3000/callback", "http://localhost:3000/"],
+            "authorizedRedirectURLs": ["http://localhost:3000/callback", "http://localhost:3000/logout"],
             "logoutURL": "http://localhost:3000/logout"
         }}})
     );
@@ -198,7 +201,10 @@ async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_append
         .unwrap();
     assert_eq!(
         app["oauthConfiguration"]["authorizedRedirectURLs"],
-        json!(["http://localhost:3000/callback", "http://localhost:3000/"]),
+        json!([
+            "http://localhost:3000/callback",
+            "http://localhost:3000/logout"
+        ]),
         "the old redirect URL must be gone, not kept beside the new ones"
     );
     assert_eq!(

@@ -50,7 +50,7 @@ pub struct Config {
     pub app_url: Url,
     /// `APP_URL/callback`: the OAuth redirect URI.
     pub redirect_uri: Url,
-    /// `APP_URL/`: where the provider sends the browser after logout.
+    /// `APP_URL/logout`: where the provider sends the browser after logout.
     pub post_logout_redirect_uri: Url,
     /// Signs the session cookie.
     pub cookie_key: Key,
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(c.redirect_uri.as_str(), "http://localhost:3000/callback");
         assert_eq!(
             c.post_logout_redirect_uri.as_str(),
-            "http://localhost:3000/"
+            "http://localhost:3000/logout"
         );
         assert!(matches!(c.cookie_key_source, SecretKeySource::Generated));
         assert!(!c.secure_cookies());
