@@ -157,7 +157,14 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         .layer(session_layer)
         // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            // Method and path only: the callback's query string carries the authorization code.
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &http::Request<axum::body::Body>| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                },
+            ),
+        )
         .with_state(state))
 }
 
