@@ -62,9 +62,36 @@ impl Setup {
             .await
     }
 
+    /// A login whose id_token, signed as it should be, carries `edit`ed claims.
+    async fn login_editing(&self, edit: impl FnOnce(&mut Value)) -> reqwest::Response {
+        self.login_with(&self.key, &self.key.kid, edit).await
+    }
+
     async fn login(&self) -> reqwest::Response {
-        self.login_with(&self.key, &self.key.kid.clone(), |_| {})
+        self.login_editing(|_| {}).await
+    }
+
+    /// A correct login that started with `return_to`.
+    async fn login_returning_to(&self, return_to: &str) -> reqwest::Response {
+        let start = self.app.start_login(return_to).await;
+        let claims = self.provider.claims(&start.nonce, ACCESS_TOKEN);
+        self.provider
+            .respond_with_tokens(&self.key.sign(&self.key.kid, &claims), ACCESS_TOKEN);
+        self.app
+            .callback(&[("code", "c"), ("state", &start.state)])
             .await
+    }
+
+    /// The response is an error page with `status` and `title`, and nobody got logged in.
+    async fn assert_rejected(
+        &self,
+        response: reqwest::Response,
+        status: u16,
+        title: &str,
+    ) -> String {
+        let page = assert_error_page(response, status, title).await;
+        self.assert_no_session_created().await;
+        page
     }
 
     async fn assert_no_session_created(&self) {
@@ -202,14 +229,7 @@ async fn protected_page_sends_a_guest_through_login_and_back() {
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(location(&response), "/login?return_to=%2Fprofile");
 
-    let start = s.app.start_login("/profile").await;
-    let claims = s.provider.claims(&start.nonce, ACCESS_TOKEN);
-    s.provider
-        .respond_with_tokens(&s.key.sign(&s.key.kid, &claims), ACCESS_TOKEN);
-    let response = s
-        .app
-        .callback(&[("code", "c"), ("state", &start.state)])
-        .await;
+    let response = s.login_returning_to("/profile").await;
     assert_eq!(location(&response), "/profile");
     let response = s.app.get("/profile").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -228,14 +248,7 @@ async fn return_to_pointing_off_site_is_replaced_by_home() {
         "//evil.example/x",
         "/\\evil.example",
     ] {
-        let start = s.app.start_login(evil).await;
-        let claims = s.provider.claims(&start.nonce, ACCESS_TOKEN);
-        s.provider
-            .respond_with_tokens(&s.key.sign(&s.key.kid, &claims), ACCESS_TOKEN);
-        let response = s
-            .app
-            .callback(&[("code", "c"), ("state", &start.state)])
-            .await;
+        let response = s.login_returning_to(evil).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         assert_eq!(location(&response), "/", "{evil:?} must not be followed");
     }
@@ -246,8 +259,7 @@ async fn callback_without_state_is_rejected() {
     let s = setup().await;
     s.app.start_login("/").await;
     let response = s.app.callback(&[("code", "c")]).await;
-    assert_error_page(response, 400, "Login failed").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 400, "Login failed").await;
 }
 
 #[tokio::test]
@@ -271,8 +283,7 @@ async fn callback_with_wrong_state_is_rejected() {
 async fn callback_without_a_login_in_this_browser_is_rejected() {
     let s = setup().await;
     let response = s.app.callback(&[("code", "c"), ("state", "s")]).await;
-    assert_error_page(response, 400, "Login failed").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 400, "Login failed").await;
 }
 
 #[tokio::test]
@@ -319,9 +330,8 @@ async fn expired_pending_login_is_rejected() {
         .app
         .callback(&[("code", "c"), ("state", &start.state)])
         .await;
-    let page = assert_error_page(response, 400, "Login failed").await;
+    let page = s.assert_rejected(response, 400, "Login failed").await;
     assert!(page.contains("expired"));
-    s.assert_no_session_created().await;
 }
 
 #[tokio::test]
@@ -357,17 +367,16 @@ async fn replayed_code_rejected_by_the_provider_is_a_client_error() {
         .app
         .callback(&[("code", "used-code"), ("state", &start.state)])
         .await;
-    assert_error_page(response, 400, "Login failed").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 400, "Login failed").await;
 }
 
 #[tokio::test]
 async fn id_token_with_bad_signature_is_rejected() {
     let s = setup().await;
     // Signed with key B while claiming to be key A.
-    let response = s.login_with(&key_b(), &s.key.kid.clone(), |_| {}).await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    let response = s.login_with(&key_b(), &s.key.kid, |_| {}).await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
@@ -399,45 +408,39 @@ async fn rotated_signing_key_is_accepted_after_jwks_refetch() {
 async fn id_token_from_another_issuer_is_rejected() {
     let s = setup().await;
     let response = s
-        .login_with(&s.key, &s.key.kid.clone(), |c| {
-            c["iss"] = json!("https://evil.example")
-        })
+        .login_editing(|c| c["iss"] = json!("https://evil.example"))
         .await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
 async fn id_token_for_another_audience_is_rejected() {
     let s = setup().await;
     let response = s
-        .login_with(&s.key, &s.key.kid.clone(), |c| {
-            c["aud"] = json!("another-client")
-        })
+        .login_editing(|c| c["aud"] = json!("another-client"))
         .await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
 async fn expired_id_token_is_rejected() {
     let s = setup().await;
     let response = s
-        .login_with(&s.key, &s.key.kid.clone(), |c| {
+        .login_editing(|c| {
             c["iat"] = json!(now() - 7200);
             c["exp"] = json!(now() - 600);
         })
         .await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
 async fn id_token_expired_within_the_clock_skew_is_accepted() {
     let s = setup().await;
-    let response = s
-        .login_with(&s.key, &s.key.kid.clone(), |c| c["exp"] = json!(now() - 10))
-        .await;
+    let response = s.login_editing(|c| c["exp"] = json!(now() - 10)).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     s.app.assert_logged_in_as("richard@example.com").await;
 }
@@ -446,24 +449,19 @@ async fn id_token_expired_within_the_clock_skew_is_accepted() {
 async fn id_token_with_wrong_nonce_is_rejected() {
     let s = setup().await;
     let response = s
-        .login_with(&s.key, &s.key.kid.clone(), |c| {
-            c["nonce"] = json!("another-login")
-        })
+        .login_editing(|c| c["nonce"] = json!("another-login"))
         .await;
-    assert_error_page(response, 400, "Login failed").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 400, "Login failed").await;
 }
 
 #[tokio::test]
 async fn id_token_with_bad_at_hash_is_rejected() {
     let s = setup().await;
     let response = s
-        .login_with(&s.key, &s.key.kid.clone(), |c| {
-            c["at_hash"] = json!(support::provider::at_hash("another-access-token"))
-        })
+        .login_editing(|c| c["at_hash"] = json!(support::provider::at_hash("another-access-token")))
         .await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
@@ -482,8 +480,8 @@ async fn hs256_id_token_signed_with_the_client_secret_is_rejected() {
         .app
         .callback(&[("code", "c"), ("state", &start.state)])
         .await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
@@ -498,8 +496,8 @@ async fn token_response_without_id_token_is_a_provider_error() {
         .app
         .callback(&[("code", "c"), ("state", &start.state)])
         .await;
-    assert_error_page(response, 502, "The login could not be verified").await;
-    s.assert_no_session_created().await;
+    s.assert_rejected(response, 502, "The login could not be verified")
+        .await;
 }
 
 #[tokio::test]
