@@ -70,8 +70,9 @@ dev: deps deps-browser env
 build: deps
 	cargo leptos build
 
+# --precompress: .gz and .br beside each asset, served as they are (no compression per request).
 build-release: deps
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 ## ---- test ---------------------------------------------------------------------------
 
@@ -83,6 +84,7 @@ lint: deps
 	cargo clippy -p fusionauth-leptos --features ssr --all-targets -- -D warnings
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p setup --all-targets -- -D warnings
+	cargo clippy -p bench --all-targets -- -D warnings
 
 unit: deps
 	cargo test -p fusionauth-leptos --features ssr

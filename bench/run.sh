@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench`, after `make build-release`: installs what the benchmark needs when it is
+# missing (wrk, the stand-in provider's npm packages), builds the bench binary with the same
+# release profile as the app, and runs it. Prints the report and writes it to
+# bench/results/latest.md. Settings: BENCH_* variables (bench/README.md).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+
+if [ ! -x target/release/fusionauth-leptos ] || [ ! -f target/site/pkg/fusionauth-leptos.wasm ]; then
+  echo "error: the release app is missing: run \`make build-release\` (cargo leptos build --release) first" >&2
+  exit 2
+fi
+if ! command -v wrk >/dev/null; then
+  echo "--- installing wrk (Debian)"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk
+fi
+command -v node >/dev/null || { echo "error: Node.js is missing (the stand-in provider runs on it)" >&2; exit 2; }
+if [ ! -d end2end/node_modules/oidc-provider ]; then
+  echo "--- npm ci in end2end (the stand-in provider)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+cargo build --release -p bench
+exec target/release/bench run
