@@ -694,3 +694,22 @@ async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving(
     assert_error_page(response, 500, "Something went wrong").await;
     assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn cached_guest_page_is_never_served_to_a_logged_in_user() {
+    let s = setup().await;
+    let first = s.app.home_page().await;
+    let second = s.app.home_page().await;
+    assert!(first.contains("Hello Guest"));
+    assert_eq!(first, second, "guests share one rendering");
+
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    s.app.assert_logged_in_as("richard@example.com").await;
+    // A query string or another method bypasses the cache too.
+    let response = s.app.get("/?from=test").await;
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("You are logged in as"));
+}

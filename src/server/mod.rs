@@ -1,6 +1,7 @@
 //! The axum server: configuration, sessions, routes.
 
 pub mod config;
+mod guest_cache;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
@@ -155,6 +156,10 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            guest_cache::GuestPageCache::default(),
+            guest_cache::serve,
+        ))
         // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(
