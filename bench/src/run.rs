@@ -118,6 +118,8 @@ impl LevelResult {
 pub struct RunResult {
     pub bare: WrkSummary,
     pub guest: WrkSummary,
+    /// `/?render`: the query bypasses the app's guest-page cache, so Leptos renders each time.
+    pub guest_ssr: WrkSummary,
     pub profile: WrkSummary,
     pub guest_bytes: usize,
     pub profile_bytes: usize,
@@ -503,11 +505,13 @@ async fn one_run(
     };
     let accept = "Accept: text/html".to_owned();
     let guest_url = format!("http://127.0.0.1:{app_port}/");
+    let guest_ssr_url = format!("http://127.0.0.1:{app_port}/?render");
     let profile_url = format!("http://127.0.0.1:{app_port}/profile");
     let cookie_header = format!("Cookie: {cookie}");
-    let targets: [(&str, &str, Vec<String>); 3] = [
+    let targets: [(&str, &str, Vec<String>); 4] = [
         ("bare", &bare_url, vec![accept.clone()]),
         ("guest", &guest_url, vec![accept.clone()]),
+        ("guest_ssr", &guest_ssr_url, vec![accept.clone()]),
         ("profile", &profile_url, vec![accept.clone(), cookie_header]),
     ];
     let mut summaries: BTreeMap<&str, WrkSummary> = BTreeMap::new();
@@ -530,12 +534,18 @@ async fn one_run(
         app.check_alive()?;
     }
     // A 302 (session lost) is not an error for wrk: check that whole pages came back.
-    let (bare_s, guest_s, profile_s) =
-        (summaries["bare"], summaries["guest"], summaries["profile"]);
-    ensure!(
-        guest_s.bytes_per_request() >= guest.body.len() as f64,
-        "guest responses are shorter than the page"
+    let (bare_s, guest_s, guest_ssr_s, profile_s) = (
+        summaries["bare"],
+        summaries["guest"],
+        summaries["guest_ssr"],
+        summaries["profile"],
     );
+    for s in [guest_s, guest_ssr_s] {
+        ensure!(
+            s.bytes_per_request() >= guest.body.len() as f64,
+            "guest responses are shorter than the page"
+        );
+    }
     ensure!(
         profile_s.bytes_per_request() >= profile.body.len() as f64,
         "profile responses are shorter than the page: the session was not used"
@@ -596,6 +606,7 @@ async fn one_run(
         RunResult {
             bare: bare_s,
             guest: guest_s,
+            guest_ssr: guest_ssr_s,
             profile: profile_s,
             guest_bytes: guest.body.len(),
             profile_bytes: profile.body.len(),
