@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::views::{
     layout::Header,
-    pages::{CallbackPage, HomePage, LoginPage, LogoutPage, NotFound, ProfilePage},
+    pages::{CallbackPage, HomePage, LoginPage, NotFound, ProfilePage},
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,7 +49,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/callback") view=CallbackPage ssr=SsrMode::Async />
-                    <Route path=path!("/logout") view=LogoutPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

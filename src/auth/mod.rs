@@ -67,21 +67,9 @@ pub async fn logout() -> Result<(), AuthError> {
     let (auth, session) = ssr::context().await?;
     match auth.logout(&session).await {
         Ok(url) => ssr::redirect(&url),
-        // `/logout` tries again and shows the error page if the store still fails.
+        // `/logout` tries again; the home page it leads to shows the store's failure.
         Err(_) => ssr::redirect(crate::defaults::LOGOUT_PATH),
     }
-    Ok(())
-}
-
-/// FusionAuth's logoutURL (`GET /logout`, from a redirect or its front-channel iframe):
-/// ends the local session, idempotently, and goes home.
-#[server(prefix = "/auth", endpoint = "end_local_session")]
-pub async fn end_local_session() -> Result<(), AuthError> {
-    let (_, session) = ssr::context().await?;
-    if let Some(user) = session.end().await? {
-        tracing::info!(sub = ?user.claims.get("sub"), "logged out by the provider's logout");
-    }
-    ssr::redirect("/");
     Ok(())
 }
 

@@ -139,6 +139,7 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
 
     Ok(Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(crate::defaults::LOGOUT_PATH, get(front_channel_logout))
         .route(
             "/auth/{*fn_name}",
             get({
@@ -171,6 +172,29 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
             ),
         )
         .with_state(state))
+}
+
+/// `GET /logout`: FusionAuth's logoutURL, loaded by its logout page in a hidden iframe, and
+/// the post-logout redirect. Ends the local session, idempotently, and goes home. A plain
+/// handler rather than a page: it renders nothing, so the answer is always this redirect.
+async fn front_channel_logout(session: tower_sessions::Session) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match crate::auth::session::AuthSession::new(session).end().await {
+        Ok(Some(user)) => {
+            tracing::info!(sub = ?user.claims.get("sub"), "logged out by the provider's logout")
+        }
+        Ok(None) => {}
+        // Already logged; the home page shows whether the session still stands.
+        Err(_) => {}
+    }
+    (
+        http::StatusCode::FOUND,
+        [
+            (http::header::LOCATION, "/"),
+            (http::header::CACHE_CONTROL, "no-store"),
+        ],
+    )
+        .into_response()
 }
 
 async fn open_session_store(config: &Config) -> Result<SqliteStore, StartupError> {

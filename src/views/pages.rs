@@ -1,4 +1,4 @@
-//! One component per route. Pages that act (login, callback, logout) run their server
+//! One component per route. Pages that act (login, callback) run their server
 //! function while rendering on the server, so the result — a redirect or an error page with
 //! its status — is decided before the response starts.
 
@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{error_page::ErrorView, guest::GuestView, profile::ProfileView};
 use crate::{
-    auth::{current_user, end_local_session, finish_login, start_login, CallbackParams},
+    auth::{current_user, finish_login, start_login, CallbackParams},
     error::AuthError,
 };
 
@@ -67,13 +67,6 @@ pub fn CallbackPage() -> impl IntoView {
     });
     let finished = Resource::new_blocking(|| (), move |_| finish_login(params.clone()));
     view! { <Outcome result=finished pending="Signing you in…" /> }
-}
-
-/// `/logout`: FusionAuth's logoutURL. Ends the local session and goes home.
-#[component]
-pub fn LogoutPage() -> impl IntoView {
-    let ended = Resource::new_blocking(|| (), |_| end_local_session());
-    view! { <Outcome result=ended pending="Signing you out…" /> }
 }
 
 #[component]
