@@ -61,7 +61,7 @@ pub async fn finish_login(params: CallbackParams) -> Result<(), AuthError> {
 }
 
 /// The Logout button: ends the local session and sends the browser to the provider's
-/// logout, which comes back to `/`.
+/// logout, which comes back through `/logout` to `/`.
 #[server(prefix = "/auth", endpoint = "logout")]
 pub async fn logout() -> Result<(), AuthError> {
     let (auth, session) = ssr::context().await?;
