@@ -33,7 +33,14 @@ export class PageProblems {
       // With JavaScript off, Chromium refuses script loads (e.g. Leptos'
       // <link rel=modulepreload>) and reports them as blocked by "csp".
       if (!javaScriptEnabled && reason === 'csp' && request.resourceType() === 'script') return;
-      this.found.push(`request failed: ${request.method()} ${request.url()}: ${reason}`);
+      // Name the request fully, so a rare failure can be traced from the report alone.
+      const frame = request.frame() === page.mainFrame() ? 'main frame' : 'subframe';
+      const via = request.redirectedFrom()?.url();
+      this.found.push(
+        `request failed: ${request.method()} ${request.url()}: ${reason}` +
+          ` (${request.resourceType()}, ${request.isNavigationRequest() ? 'navigation' : 'subresource'}, ${frame}` +
+          `${via ? `, redirected from ${via}` : ''})`,
+      );
     });
     page.on('response', (response) => {
       const status = response.status();
