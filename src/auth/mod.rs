@@ -29,17 +29,10 @@ pub struct CallbackParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub email: String,
-    pub claims: Vec<Claim>,
-    /// The claims as pretty-printed JSON.
-    pub claims_json: String,
+    /// The id_token's claims; the view shows them as a table or as JSON.
+    pub claims: serde_json::Map<String, serde_json::Value>,
     /// When the login ends, RFC 3339 (UTC).
     pub session_expires_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Claim {
-    pub name: String,
-    pub value: String,
 }
 
 /// Starts a login (the `/login` page runs it while rendering on the server).
@@ -94,7 +87,7 @@ pub mod ssr {
     use super::{
         flow::AuthService,
         session::{AuthSession, LoggedInUser},
-        Claim, Profile,
+        Profile,
     };
     use crate::error::AuthError;
 
@@ -148,18 +141,6 @@ pub mod ssr {
             .or_else(|| text("preferred_username"))
             .or_else(|| text("sub"))
             .unwrap_or_default();
-        let claims = user
-            .claims
-            .iter()
-            .map(|(name, value)| Claim {
-                name: name.clone(),
-                value: match value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                },
-            })
-            .collect();
-        let claims_json = serde_json::to_string_pretty(&user.claims).unwrap_or_default();
         let session_expires_at = time::OffsetDateTime::from_unix_timestamp(user.session_expires_at)
             .ok()
             .and_then(|t| {
@@ -169,8 +150,7 @@ pub mod ssr {
             .unwrap_or_default();
         Profile {
             email,
-            claims,
-            claims_json,
+            claims: user.claims.clone(),
             session_expires_at,
         }
     }

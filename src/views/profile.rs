@@ -22,9 +22,18 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
     let Profile {
         email,
         claims,
-        claims_json,
         session_expires_at,
     } = profile;
+    let rows: Vec<(String, String)> = claims
+        .iter()
+        .map(|(name, value)| {
+            let shown = match value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), shown)
+        })
+        .collect();
 
     let tab = move |label: &'static str, value: Format, controls: &'static str| {
         view! {
@@ -55,7 +64,8 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
             <Show
                 when=move || format.get() == Format::Table
                 fallback=move || {
-                    let json = claims_json.clone();
+                    // Built only when asked for, in the browser: the page carries the claims once.
+                    let json = serde_json::to_string_pretty(&claims).unwrap_or_default();
                     view! {
                         <div id="claims-json-panel" role="tabpanel" aria-labelledby="tab-claims-json-panel">
                             <pre data-testid="claims-json" class="json">{json}</pre>
@@ -73,14 +83,14 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {claims
+                            {rows
                                 .clone()
                                 .into_iter()
-                                .map(|claim| {
+                                .map(|(name, value)| {
                                     view! {
                                         <tr>
-                                            <th scope="row">{claim.name}</th>
-                                            <td>{claim.value}</td>
+                                            <th scope="row">{name}</th>
+                                            <td>{value}</td>
                                         </tr>
                                     }
                                 })
