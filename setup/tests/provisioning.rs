@@ -10,6 +10,16 @@ use support::{fake, State, API_KEY};
 const EXIT_CHANGED: i32 = 0;
 const EXIT_NOTHING_TO_DO: i32 = 3;
 
+/// The tutorial's application as the fake FusionAuth holds it.
+fn tutorial_application(state: &State) -> serde_json::Value {
+    state
+        .applications
+        .iter()
+        .find(|a| a["id"] == defaults::CLIENT_ID)
+        .cloned()
+        .expect("the tutorial's application exists")
+}
+
 #[tokio::test]
 async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
     let (server, _fake) = support::start(State::pristine(API_KEY)).await;
@@ -102,11 +112,7 @@ async fn second_run_writes_nothing_and_says_so() {
     // And the instance ended up as the app needs it.
     let state = fake.state();
     assert_eq!(state.tenants[0]["issuer"], defaults::ISSUER);
-    let app = state
-        .applications
-        .iter()
-        .find(|a| a["id"] == defaults::CLIENT_ID)
-        .unwrap();
+    let app = tutorial_application(&state);
     assert_eq!(
         app["oauthConfiguration"]["authorizedRedirectURLs"],
         json!([
@@ -193,12 +199,7 @@ async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_append
     );
     assert!(run.stdout.contains("differs in application.oauthConfiguration.authorizedRedirectURLs, application.oauthConfiguration.logoutURL"), "{}", run.stdout);
 
-    let app = fake
-        .state()
-        .applications
-        .into_iter()
-        .find(|a| a["id"] == defaults::CLIENT_ID)
-        .unwrap();
+    let app = tutorial_application(&fake.state());
     assert_eq!(
         app["oauthConfiguration"]["authorizedRedirectURLs"],
         json!([

@@ -77,37 +77,40 @@ fn field_error(field: &str, code: &str, message: &str) -> ResponseTemplate {
         .set_body_json(json!({"fieldErrors": {field: [{"code": code, "message": message}]}}))
 }
 
-/// FusionAuth's plain PATCH: objects merge, arrays append, null removes.
-fn fusionauth_patch(target: &mut Value, patch: &Value) {
+/// How a PATCH treats arrays: FusionAuth's plain PATCH appends them, RFC 7396 merge-patch
+/// replaces them. Both merge objects and remove keys set to null.
+#[derive(Clone, Copy, PartialEq)]
+enum Arrays {
+    Append,
+    Replace,
+}
+
+fn patch_value(target: &mut Value, patch: &Value, arrays: Arrays) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {
                 if v.is_null() {
                     t.remove(k);
                 } else {
-                    fusionauth_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    patch_value(t.entry(k.clone()).or_insert(Value::Null), v, arrays);
                 }
             }
         }
-        (Value::Array(t), Value::Array(p)) => t.extend(p.iter().cloned()),
+        (Value::Array(t), Value::Array(p)) if arrays == Arrays::Append => {
+            t.extend(p.iter().cloned())
+        }
         (t, p) => *t = p.clone(),
     }
 }
 
-/// RFC 7396: objects merge, everything else (arrays included) replaces, null removes.
+/// FusionAuth's plain PATCH.
+fn fusionauth_patch(target: &mut Value, patch: &Value) {
+    patch_value(target, patch, Arrays::Append);
+}
+
+/// RFC 7396 merge-patch.
 fn merge_patch(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
+    patch_value(target, patch, Arrays::Replace);
 }
 
 fn find<'a>(items: &'a mut [Value], id: &str) -> Option<&'a mut Value> {
