@@ -10,8 +10,6 @@ SHELL := bash
 CARGO_LEPTOS_VERSION := 0.3.10
 # The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
-ISSUER ?= $(shell sed -n 's/^ISSUER=//p' .env 2>/dev/null | head -n1)
-ISSUER := $(if $(ISSUER),$(ISSUER),http://localhost:9011)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help deps deps-rust deps-node deps-browser dev env provider build build-release \
