@@ -12,7 +12,7 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps deps-rust deps-node deps-browser dev env provider build build-release \
+.PHONY: help deps deps-rust deps-node deps-browser dev env build build-release \
         test lint unit e2e bench clean
 
 help:
