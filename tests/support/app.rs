@@ -41,6 +41,8 @@ pub fn browser() -> reqwest::Client {
         .cookie_store(true)
         .redirect(redirect::Policy::none())
         .default_headers(headers)
+        // A stuck request fails its test instead of stalling the whole run.
+        .timeout(Duration::from_secs(30))
         .build()
         .expect("client builds")
 }
@@ -180,8 +182,27 @@ pub async fn assert_error_page(response: Response, status: u16, title: &str) -> 
     );
     assert!(page.contains(title), "error title {title:?} in: {page}");
     assert!(page.contains("Back to start"));
-    for secret in [CLIENT_SECRET, "eyJ", "refresh-token-value"] {
+    assert!(!contains_jwt(&page), "the error page leaks a JWT");
+    for secret in [CLIENT_SECRET, "refresh-token-value"] {
         assert!(!page.contains(secret), "the error page leaks {secret:?}");
     }
     page
+}
+
+/// Whether `text` holds something shaped like a JWT: two base64url JSON objects joined by a dot
+/// (`eyJ….eyJ…`). A bare `eyJ` can occur by chance in a random nonce.
+pub fn contains_jwt(text: &str) -> bool {
+    let is_b64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices("eyJ").any(|(at, _)| {
+        let header_len = text[at..]
+            .find(|c: char| !is_b64url(c))
+            .unwrap_or(text.len() - at);
+        text[at + header_len..].starts_with(".eyJ")
+    })
+}
+
+#[test]
+fn jwt_shapes_are_recognised() {
+    assert!(contains_jwt("x eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig y"));
+    assert!(!contains_jwt("nonce=\"aeyJq9_x\" and eyJ alone"));
 }
