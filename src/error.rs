@@ -45,9 +45,6 @@ pub enum AuthError {
     /// The session store failed.
     #[error("session store failure")]
     SessionStore,
-    /// The page needs a logged-in user.
-    #[error("not logged in")]
-    NotLoggedIn,
     /// Anything else: a bug or a transport failure between browser and server.
     #[error("unexpected error")]
     Unexpected,
@@ -58,7 +55,6 @@ impl AuthError {
     pub fn status(self) -> u16 {
         match self {
             Self::AccessDenied => 403,
-            Self::NotLoggedIn => 401,
             Self::ProviderRejected
             | Self::NoLoginInProgress
             | Self::StateMismatch
@@ -76,7 +72,6 @@ impl AuthError {
     pub fn title(self) -> &'static str {
         match self {
             Self::AccessDenied => "Login cancelled",
-            Self::NotLoggedIn => "Please log in",
             Self::ProviderUnavailable => "Login is unavailable right now",
             Self::InvalidIdToken | Self::ProviderBadResponse => "The login could not be verified",
             Self::SessionStore | Self::Unexpected => "Something went wrong",
@@ -117,7 +112,6 @@ impl AuthError {
                 "The identity provider sent an answer that could not be understood. Please try again later."
             }
             Self::SessionStore => "Your session could not be saved or read. Please try again.",
-            Self::NotLoggedIn => "This page is only for logged-in users.",
             Self::Unexpected => "An unexpected error occurred. Please try again.",
         }
     }

@@ -48,10 +48,6 @@ impl AuthService {
         Self { config, provider }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// Starts a login: records the pending login in the session and returns the provider's
     /// authorization URL to send the browser to.
     pub async fn start_login(
