@@ -714,3 +714,59 @@ async fn cached_guest_page_is_never_served_to_a_logged_in_user() {
         .expect("body")
         .contains("You are logged in as"));
 }
+
+/// Building a router (tests do it per app; an embedding app may too) must never stall pages
+/// that other routers in the process are rendering. Leptos suspends every resource in the
+/// process while it generates a route list, so the app generates it only once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn building_another_router_never_stalls_pages_being_rendered() {
+    let s = setup().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let builder = {
+        let issuer = s.provider.issuer.clone();
+        let dir = dir.path().to_owned();
+        let done = done.clone();
+        tokio::spawn(async move {
+            for i in 0..60 {
+                drop(
+                    spawn_app(AppSettings {
+                        issuer: issuer.clone(),
+                        session_db: dir.join(format!("sessions-{i}.db")),
+                        login_timeout: None,
+                    })
+                    .await,
+                );
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    };
+    // Browsers render the home page meanwhile. A query string skips the guest-page cache,
+    // so each request renders the page and runs its resource (the current user).
+    let browsers: Vec<_> = (0..4)
+        .map(|b| {
+            let client = support::app::browser();
+            let base = s.app.base.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let response = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        client.get(format!("{base}/?b={b}&n={n}")).send(),
+                    )
+                    .await
+                    .unwrap_or_else(|_| panic!("a page stalled while routers were being built"))
+                    .expect("request");
+                    assert_eq!(response.status(), StatusCode::OK);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    builder.await.expect("routers build");
+    for browser in browsers {
+        assert!(browser.await.expect("browser finishes") > 0);
+    }
+}

@@ -3,11 +3,17 @@
 pub mod config;
 mod guest_cache;
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc};
+use std::{
+    net::SocketAddr,
+    process::ExitCode,
+    sync::{Arc, OnceLock},
+};
 
 use axum::{routing::get, Router};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{
+    generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tower_sessions::{
     cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
@@ -113,7 +119,7 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         leptos_options,
         auth: auth.clone(),
     };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let auth = auth.clone();
         move || {
@@ -172,6 +178,17 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
             ),
         )
         .with_state(state))
+}
+
+/// The app's routes, generated once per process.
+///
+/// While Leptos generates a route list it suspends every resource in the whole process (a
+/// global flag: resources created meanwhile never load), so a page that another router is
+/// rendering at that moment would hang for good. Generating the list once, before any router
+/// exists, closes that window for every router built afterwards (tests build one per app).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// `GET /logout`: FusionAuth's logoutURL, loaded by its logout page in a hidden iframe, and
