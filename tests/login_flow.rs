@@ -677,12 +677,9 @@ async fn tampered_session_cookie_is_ignored() {
     assert!(page.contains("Hello Guest"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving() {
-    let s = setup().await;
-    assert_eq!(s.login().await.status(), StatusCode::FOUND);
-    // Break the store under the running app.
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&s.app.session_db);
+/// Breaks the session store under the running app.
+async fn drop_sessions_table(app: &TestApp) {
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&app.session_db);
     let mut connection = sqlx::ConnectOptions::connect(&options)
         .await
         .expect("open the store");
@@ -690,8 +687,38 @@ async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving(
         .execute(&mut connection)
         .await
         .expect("drop the sessions table");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    drop_sessions_table(&s.app).await;
 
     let response = s.app.get("/").await;
+    assert_error_page(response, 500, "Something went wrong").await;
+    assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+/// A guest's `/login` reads nothing from the store but must save the pending login: the
+/// failure comes after the page rendered, when the session layer saves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_save_failure_shows_an_error_page_not_a_redirect() {
+    let s = setup().await;
+    drop_sessions_table(&s.app).await;
+
+    let response = s.app.get("/login").await;
+    assert!(
+        response.headers().get(reqwest::header::LOCATION).is_none(),
+        "no redirect to the provider without a saved pending login"
+    );
+    assert!(
+        response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .is_none(),
+        "no session cookie for a session that was not saved"
+    );
     assert_error_page(response, 500, "Something went wrong").await;
     assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
 }

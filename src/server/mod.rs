@@ -2,6 +2,7 @@
 
 pub mod config;
 mod guest_cache;
+mod store_failure;
 
 use std::{
     net::SocketAddr,
@@ -163,6 +164,9 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn(
+            store_failure::page_for_empty_500,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             guest_cache::GuestPageCache::default(),
             guest_cache::serve,
