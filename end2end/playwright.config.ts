@@ -13,8 +13,11 @@ const SESSION_DB = process.env.E2E_SESSION_DB
 // Test-only secret: 64 characters, never used outside this suite.
 const APP_SECRET_KEY = 'e2e-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH';
 
-// Server request logs are noisy; E2E_SERVER_LOGS=1 shows them. stderr always shows.
-const SERVER_STDOUT = process.env.E2E_SERVER_LOGS ? 'pipe' : 'ignore';
+// The app's warnings and errors always show, so a failure can be read beside what the server
+// logged; E2E_SERVER_LOGS=1 adds every request and the stand-in's output.
+const SERVER_LOGS = !!process.env.E2E_SERVER_LOGS;
+const IDP_STDOUT = SERVER_LOGS ? 'pipe' : 'ignore';
+const APP_LOG_FILTER = process.env.RUST_LOG ?? (SERVER_LOGS ? 'info' : 'warn');
 
 // Flags that Debian's chromium needs when run as root on a machine without a GPU
 // (see shared/toolchain.md). Headless mode itself is Playwright's `headless` option.
@@ -66,7 +69,7 @@ export default defineConfig({
       },
       reuseExistingServer: !CI,
       timeout: 30_000,
-      stdout: SERVER_STDOUT,
+      stdout: IDP_STDOUT,
       stderr: 'pipe',
     },
     {
@@ -79,11 +82,12 @@ export default defineConfig({
         ISSUER,
         SESSION_DB,
         APP_SECRET_KEY,
+        RUST_LOG: APP_LOG_FILTER,
       },
       reuseExistingServer: !CI,
       timeout: 60_000,
       gracefulShutdown: { signal: 'SIGINT', timeout: 5_000 },
-      stdout: SERVER_STDOUT,
+      stdout: 'pipe',
       stderr: 'pipe',
     },
   ],

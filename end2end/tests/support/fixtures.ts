@@ -13,6 +13,8 @@ interface Expected {
 export class PageProblems {
   private readonly found: string[] = [];
   private readonly expected: Expected[] = [];
+  /** Every main-frame navigation response, to explain a failure from the report alone. */
+  readonly navigations: string[] = [];
 
   constructor(page: Page, { javaScriptEnabled }: { javaScriptEnabled: boolean }) {
     page.on('console', (msg) => {
@@ -44,6 +46,13 @@ export class PageProblems {
     });
     page.on('response', (response) => {
       const status = response.status();
+      const request = response.request();
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+        const location = response.headers()['location'];
+        this.navigations.push(
+          `${new Date().toISOString()} ${status} ${request.method()} ${response.url()}${location ? ` -> ${location}` : ''}`,
+        );
+      }
       if (status < 400 || this.isExpected(response.url(), status)) return;
       this.found.push(`HTTP ${status}: ${response.request().method()} ${response.url()}`);
     });
@@ -66,9 +75,19 @@ export class PageProblems {
 
 export const test = base.extend<{ problems: PageProblems }>({
   problems: [
-    async ({ page, javaScriptEnabled }, use) => {
+    async ({ page, javaScriptEnabled }, use, testInfo) => {
       const problems = new PageProblems(page, { javaScriptEnabled });
       await use(problems);
+      if (testInfo.status !== testInfo.expectedStatus) {
+        // The test already failed: report what the page went through, for a rare failure.
+        const report = [
+          'navigations:', ...problems.navigations,
+          'problems:', ...(problems.list().length ? problems.list() : ['(none)']),
+        ].join('\n');
+        await testInfo.attach('page history', { body: report, contentType: 'text/plain' });
+        console.error(`[${testInfo.title}]\n${report}`);
+        return;
+      }
       expect(problems.list(), 'console errors, page errors, failed requests or HTTP errors').toEqual([]);
     },
     { auto: true },
