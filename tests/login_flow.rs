@@ -797,3 +797,91 @@ async fn building_another_router_never_stalls_pages_being_rendered() {
         assert!(browser.await.expect("browser finishes") > 0);
     }
 }
+
+/// A static file served while a page is being rendered must not take that page's status or
+/// headers: the login's redirect stays on the login, and the file stays a plain 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_never_take_a_concurrent_pages_redirect() {
+    let s = setup().await;
+    let logins = {
+        let app_base = s.app.base.clone();
+        tokio::spawn(async move {
+            let mut missing = 0;
+            for _ in 0..150 {
+                // A fresh browser each time: every /login renders and redirects.
+                let response = support::app::browser()
+                    .get(format!("{app_base}/login?return_to=%2F"))
+                    .send()
+                    .await
+                    .expect("request");
+                if response.status() != StatusCode::FOUND
+                    || response.headers().get(reqwest::header::LOCATION).is_none()
+                {
+                    missing += 1;
+                }
+            }
+            missing
+        })
+    };
+    let files: Vec<_> = (0..2)
+        .map(|_| {
+            let client = support::app::browser();
+            let base = s.app.base.clone();
+            tokio::spawn(async move {
+                let mut wrong = Vec::new();
+                for _ in 0..300 {
+                    for path in ["/favicon.svg", "/pkg/fusionauth-leptos.css"] {
+                        let response = client
+                            .get(format!("{base}{path}"))
+                            .send()
+                            .await
+                            .expect("request");
+                        if response.status() != StatusCode::OK
+                            || response.headers().get(reqwest::header::LOCATION).is_some()
+                        {
+                            wrong.push(format!(
+                                "{path}: {} {:?}",
+                                response.status(),
+                                response.headers().get(reqwest::header::LOCATION)
+                            ));
+                        }
+                    }
+                }
+                wrong
+            })
+        })
+        .collect();
+    let mut wrong = Vec::new();
+    for file in files {
+        wrong.extend(file.await.expect("files"));
+    }
+    assert_eq!(
+        logins.await.expect("logins"),
+        0,
+        "logins without a redirect"
+    );
+    assert_eq!(
+        wrong,
+        Vec::<String>::new(),
+        "static files with another request's answer"
+    );
+    let favicon = s.app.get("/favicon.svg").await;
+    assert_eq!(favicon.text().await.expect("body"), support::app::FAVICON);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_paths_get_the_not_found_page() {
+    let s = setup().await;
+    for path in ["/no-such-page", "/pkg/no-such-file.js", "/callback/extra"] {
+        let response = s.app.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            response.headers().get(reqwest::header::CACHE_CONTROL),
+            Some(&reqwest::header::HeaderValue::from_static("no-store")),
+            "{path}"
+        );
+        let page = response.text().await.expect("body");
+        assert!(page.contains("Page not found"), "{path}: {page}");
+        assert!(page.contains("Back to start"), "{path}");
+    }
+}

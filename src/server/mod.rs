@@ -158,11 +158,11 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
                 move |req| handle_server_fns_with_context(ctx.clone(), req)
             }),
         )
-        .leptos_routes_with_context(&state, routes, context, {
+        .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback_service(static_files(&state.leptos_options, context))
         .layer(session_layer)
         .layer(axum::middleware::from_fn(
             store_failure::page_for_empty_500,
@@ -182,6 +182,28 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
             ),
         )
         .with_state(state))
+}
+
+/// Everything that is not a route: the files under the site root (`/pkg/…`, `public/`), served
+/// as they are (with their precompressed `.br`/`.gz` when the browser accepts them), else the
+/// app's "Page not found" page with status 404.
+///
+/// Not `leptos_axum::file_and_error_handler`: it answers a found file inside a reactive owner
+/// that inherits whatever owner is current on the worker thread, and so can move a page being
+/// rendered at that moment (say, `/login`) its status and headers, `Location` included, onto
+/// the file's response. The login then stays on its page, and the file carries the redirect.
+fn static_files(
+    options: &LeptosOptions,
+    context: impl Fn() + Clone + Send + Sync + 'static,
+) -> tower_http::services::ServeDir<axum::routing::MethodRouter> {
+    let not_found = leptos_axum::render_app_async_with_context(context, {
+        let options = options.clone();
+        move || shell(options.clone())
+    });
+    tower_http::services::ServeDir::new(&*options.site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(axum::routing::any(not_found))
 }
 
 /// The app's routes, generated once per process.

@@ -17,7 +17,12 @@ pub struct TestApp {
     pub browser: reqwest::Client,
     pub session_db: PathBuf,
     task: tokio::task::JoinHandle<()>,
+    /// The static files: the real `public/` favicon and a stylesheet under `pkg/`.
+    _site_root: tempfile::TempDir,
 }
+
+/// The favicon the app serves, as its tests expect to receive it.
+pub const FAVICON: &str = include_str!("../../public/favicon.svg");
 
 impl Drop for TestApp {
     fn drop(&mut self) {
@@ -66,8 +71,17 @@ pub async fn spawn_app(settings: AppSettings) -> TestApp {
     if let Some(timeout) = settings.login_timeout {
         config.login_timeout = timeout;
     }
+    let site_root = tempfile::tempdir().expect("site root");
+    std::fs::write(site_root.path().join("favicon.svg"), FAVICON).expect("favicon");
+    std::fs::create_dir(site_root.path().join("pkg")).expect("pkg dir");
+    std::fs::write(
+        site_root.path().join("pkg/fusionauth-leptos.css"),
+        "body { margin: 0 }\n",
+    )
+    .expect("stylesheet");
     let options = LeptosOptions::builder()
         .output_name("fusionauth-leptos")
+        .site_root(site_root.path().display().to_string())
         .site_addr(addr)
         .build();
     let router = server::router(config, options).await.expect("app builds");
@@ -79,6 +93,7 @@ pub async fn spawn_app(settings: AppSettings) -> TestApp {
         browser: browser(),
         session_db: settings.session_db,
         task,
+        _site_root: site_root,
     }
 }
 
