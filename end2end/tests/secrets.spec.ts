@@ -5,8 +5,11 @@ import { expect, test } from './support/fixtures';
 import { loginFrom, waitForHydration } from './support/flows';
 import { APP_COOKIE, APP_URL, ISSUER, PROVIDER_COOKIE_PREFIXES } from './support/env';
 
-/** A JWT (id_token, or FusionAuth's access token) starts with a base64url `{"`. */
-const JWT = /eyJ[A-Za-z0-9_-]{4,}/;
+/**
+ * A JWT (id_token, or FusionAuth's access token): a base64url `{"` header, a dot, a base64url `{"`
+ * payload. A bare `eyJ` is not enough: random base64url values (the `sid` claim, a nonce) can hold it.
+ */
+const JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+/;
 /** A token response or token field serialized into the page, e.g. `"access_token":` or `refresh_token=`. */
 const TOKEN_FIELD = /["']?\b(id_token|access_token|refresh_token)\b["']?\s*[:=]/;
 
@@ -30,6 +33,9 @@ test('the app sets exactly one session cookie, HttpOnly and SameSite=Lax', async
 });
 
 test('no token reaches the page HTML, JS-visible storage or cookies (token leakage)', async ({ page, context, request }) => {
+  // The pattern itself: a JWT is found, a random value with `eyJ` inside is not.
+  expect('x eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln y').toMatch(JWT);
+  expect('YqUYfpjmzJQTTeyJnJEeJErc3guIo2OXVygmqq7FsJ4').not.toMatch(JWT);
   await loginFrom(page, '/');
   await waitForHydration(page);
 
