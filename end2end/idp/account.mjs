@@ -2,12 +2,14 @@
 // the tutorial's application.
 import { timingSafeEqual, createHash } from 'node:crypto';
 
-// FusionAuth's default tenant id is random per install; a fixed value keeps
-// test output stable.
+// FusionAuth's default tenant id is random per install; the kickstart pins it
+// (variables.defaultTenantId), and so does the stand-in.
 const TENANT_ID = 'd7d09513-a3f5-401c-9685-34ab6c552453';
 
+// The kickstart's demo user (kickstart/kickstart.json: variables.demoUserId
+// and its create-and-register request); check-flow.mjs holds the two equal.
 export const USER = Object.freeze({
-  id: '00000000-0000-0000-0000-000000000001',
+  id: '00000000-0000-0000-0000-111111111111',
   loginId: 'richard@example.com',
   password: 'password',
   email: 'richard@example.com',
@@ -16,11 +18,13 @@ export const USER = Object.freeze({
 });
 
 // Scope -> claims, as FusionAuth releases them. `openid` carries the
-// FusionAuth extras that are present whatever the scope.
+// FusionAuth extras that are present whatever the scope. No
+// `preferred_username`: FusionAuth fills it only from the user's username,
+// and the kickstart's demo user has none (it logs in with its email).
 export const CLAIMS_BY_SCOPE = {
   openid: ['sub', 'tid', 'authenticationType', 'sid', 'applicationId', 'roles'],
   email: ['email', 'email_verified'],
-  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  profile: ['name', 'given_name', 'family_name'],
 };
 
 // Only in the access token and userinfo since FusionAuth 1.24, never in the id_token.
@@ -61,7 +65,6 @@ export function makeFindAccount(clientId) {
           name: `${USER.givenName} ${USER.familyName}`,
           given_name: USER.givenName,
           family_name: USER.familyName,
-          preferred_username: USER.email,
         };
         if (use === 'id_token') {
           for (const key of NOT_IN_ID_TOKEN) delete all[key];

@@ -1,28 +1,54 @@
 #!/usr/bin/env node
-// Standalone check of the stand-in: starts it on a spare port, then walks
-// discovery, JWKS and a full authorization-code + PKCE login the way the app
-// and a browser would, verifying the id_token signature with the JWKS.
+// Standalone check of the stand-in: starts two copies on spare ports (one per
+// FusionAuth logoutBehavior), then walks discovery, JWKS, a full
+// authorization-code + PKCE login, tokens, refresh and logout the way the app
+// and a browser would, verifying the id_token signature with the JWKS and the
+// user against the kickstart's demo user.
 // Exits non-zero on the first broken expectation.  Usage: npm run idp:check
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
+import { loadConfig } from './config.mjs';
+
 const PORT = Number(process.env.CHECK_IDP_PORT ?? 9811);
-const ISSUER = `http://localhost:${PORT}`;
+// The second copy runs with IDP_LOGOUT_BEHAVIOR=RedirectOnly.
+const REDIRECT_ONLY_PORT = PORT + 1;
 const APP_URL = 'http://localhost:3999';
 const CLIENT_ID = 'e9fdb985-9173-4e01-9d73-ac2d60d1dc8e';
 const CLIENT_SECRET = 'change-this-in-production-to-be-a-real-secret';
 const REDIRECT_URI = `${APP_URL}/callback`;
+// The application's logoutURL and the post_logout_redirect_uri the app sends.
+const APP_LOGOUT_URL = `${APP_URL}/logout`;
 const APP_UA = 'fusionauth-leptos/check';
+const SESSION_COOKIE = 'standin.sso';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
-const basicAuth = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`;
+const basicAuth = (secret = CLIENT_SECRET) => `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const unescapeHtml = (s) => s.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<')
+  .replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+
+/** The kickstart's demo user: the stand-in's one user must be the same person. */
+function kickstartDemoUser() {
+  const path = fileURLToPath(new URL('../../kickstart/kickstart.json', import.meta.url));
+  const { variables, requests } = JSON.parse(readFileSync(path, 'utf8'));
+  const create = requests.find((r) => r.url === '/api/user/registration/#{demoUserId}');
+  assert.ok(create, 'kickstart creates the demo user at /api/user/registration/#{demoUserId}');
+  return { id: variables.demoUserId, tenantId: variables.defaultTenantId, applicationId: variables.applicationId, ...create.body.user };
+}
+
+const DEMO = kickstartDemoUser();
 
 /** A browser-ish cookie jar (the stand-in's cookies are all on its own host). */
 class Browser {
   cookies = new Map();
+
+  constructor(issuer) {
+    this.issuer = issuer;
+  }
 
   async request(url, init = {}) {
     const headers = new Headers(init.headers);
@@ -43,7 +69,7 @@ class Browser {
     let location = url;
     while ([301, 302, 303, 307, 308].includes(res.status)) {
       location = new URL(res.headers.get('location'), location).href;
-      if (!location.startsWith(ISSUER)) return { res, location, left: true };
+      if (new URL(location).origin !== this.issuer) return { res, location, left: true };
       res = await this.request(location);
     }
     return { res, location, left: false };
@@ -55,8 +81,8 @@ function pkce() {
   return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
 }
 
-function authorizeUrl(discovery, { challenge, state, nonce, prompt }) {
-  const url = new URL(discovery.authorization_endpoint);
+function authorizeUrl(idp, { challenge, state, nonce, prompt }) {
+  const url = new URL(idp.discovery.authorization_endpoint);
   url.search = new URLSearchParams({
     client_id: CLIENT_ID,
     response_type: 'code',
@@ -71,44 +97,77 @@ function authorizeUrl(discovery, { challenge, state, nonce, prompt }) {
   return url.href;
 }
 
-function formAction(html) {
-  const match = html.match(/<form id="login-form" method="post" action="([^"]+)"/);
-  assert.ok(match, 'login form present');
-  return new URL(match[1].replaceAll('&amp;', '&'), ISSUER).href;
+/** The start tag of the element with this id (fields are found by id, never by text). */
+function tagById(html, id) {
+  const match = html.match(new RegExp(`<\\w+\\b[^>]*\\bid="${id}"[^>]*>`));
+  assert.ok(match, `element #${id} present`);
+  return match[0];
 }
 
-async function tokenRequest(discovery, body, { auth = 'basic' } = {}) {
+function formAction(html, issuer) {
+  const action = tagById(html, 'login-form').match(/\baction="([^"]+)"/);
+  assert.ok(action, 'login form has an action');
+  return new URL(unescapeHtml(action[1]), issuer).href;
+}
+
+/** FusionAuth's login page, by ids and names; its texts only where the stand-in promises them. */
+function assertLoginForm(html) {
+  assert.match(tagById(html, 'login-form'), /method="post"/);
+  const loginId = tagById(html, 'loginId');
+  assert.match(loginId, /^<input\b/);
+  assert.match(loginId, /\bname="loginId"/);
+  const password = tagById(html, 'password');
+  assert.match(password, /^<input\b[^>]*\bname="password"/);
+  assert.match(password, /\btype="password"/);
+  assert.match(tagById(html, 'rememberDevice'), /^<input\b[^>]*\bname="rememberDevice"[^>]*\btype="checkbox"/);
+  assert.match(html, /id="rememberDevice"[^>]*> Keep me signed in/);
+  assert.match(html, /<button id="submit-button" type="submit">Submit<\/button>/);
+  // The texts FusionAuth 1.64 and later show (the stand-in's own promise;
+  // tests of the app never rely on them).
+  assert.match(html, /<title>Login<\/title>/);
+  assert.match(loginId, /\bplaceholder="Login"/);
+}
+
+/** A token endpoint call as the app makes it; `auth` is basic or post. */
+async function tokenResponse(idp, body, { auth = 'basic', secret = CLIENT_SECRET } = {}) {
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': APP_UA };
   const params = new URLSearchParams(body);
-  if (auth === 'basic') headers.Authorization = basicAuth;
-  else { params.set('client_id', CLIENT_ID); params.set('client_secret', CLIENT_SECRET); }
-  const res = await fetch(discovery.token_endpoint, { method: 'POST', headers, body: params });
-  const json = await res.json();
-  assert.equal(res.status, 200, `token endpoint: ${JSON.stringify(json)}`);
+  if (auth === 'basic') headers.Authorization = basicAuth(secret);
+  else { params.set('client_id', CLIENT_ID); params.set('client_secret', secret); }
+  idp.appRequests += 1;
+  const res = await fetch(idp.discovery.token_endpoint, { method: 'POST', headers, body: params });
+  return { status: res.status, json: await res.json() };
+}
+
+async function tokenRequest(idp, body, options) {
+  const { status, json } = await tokenResponse(idp, body, options);
+  assert.equal(status, 200, `token endpoint: ${JSON.stringify(json)}`);
   return json;
 }
 
-async function login(browser, discovery, { password = 'password', prompt } = {}) {
+async function exchangeCode(idp, login, options) {
+  return tokenRequest(idp, {
+    grant_type: 'authorization_code', code: login.code, redirect_uri: REDIRECT_URI, code_verifier: login.verifier,
+  }, options);
+}
+
+async function login(browser, idp, { password = DEMO.password, prompt } = {}) {
   const { verifier, challenge } = pkce();
   const state = b64url(randomBytes(16));
   const nonce = b64url(randomBytes(16));
   const started = performance.now();
-  const first = await browser.navigate(authorizeUrl(discovery, { challenge, state, nonce, prompt }));
+  const first = await browser.navigate(authorizeUrl(idp, { challenge, state, nonce, prompt }));
   let callback = first;
   let shownLoginForm = false;
   if (!first.left) {
     const html = await first.res.text();
     assert.equal(first.res.status, 200);
-    assert.match(html, /<title>Login \| FusionAuth<\/title>/);
-    assert.match(html, /<input id="loginId" name="loginId" type="text" placeholder="Email"/);
-    assert.match(html, /<input id="password" name="password" type="password"/);
-    assert.match(html, /name="rememberDevice"[^>]*> Keep me signed in/);
-    assert.match(html, /<button id="submit-button" type="submit">Submit<\/button>/);
+    assertLoginForm(html);
     shownLoginForm = true;
-    callback = await browser.navigate(formAction(html), {
+    callback = await browser.navigate(formAction(html, idp.issuer), {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ loginId: 'richard@example.com', password }),
+      body: new URLSearchParams({ loginId: DEMO.email, password }),
     });
     if (!callback.left) return { failedHtml: await callback.res.text(), status: callback.res.status };
   }
@@ -116,53 +175,125 @@ async function login(browser, discovery, { password = 'password', prompt } = {})
   const url = new URL(callback.location);
   assert.equal(`${url.origin}${url.pathname}`, REDIRECT_URI, 'redirected to the registered redirect_uri');
   assert.equal(url.searchParams.get('state'), state, 'state echoed');
-  assert.equal(url.searchParams.get('iss'), ISSUER, 'RFC 9207 iss');
+  assert.equal(url.searchParams.get('iss'), idp.issuer, 'RFC 9207 iss');
   const code = url.searchParams.get('code');
   assert.ok(code, 'code present');
   return { code, verifier, nonce, shownLoginForm, ms };
 }
 
-async function logout(browser, discovery, { postLogoutRedirectUri } = {}) {
-  const url = new URL(discovery.end_session_endpoint);
+function logoutUrl(idp, { postLogoutRedirectUri, state }) {
+  const url = new URL(idp.discovery.end_session_endpoint);
   url.searchParams.set('client_id', CLIENT_ID);
   if (postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
-  const page = await browser.request(url.href);
-  const html = await page.text();
-  assert.equal(page.status, 200);
+  if (state) url.searchParams.set('state', state);
+  return url.href;
+}
+
+/** The logout response cleared the SSO cookie on the path it was set for. */
+function assertSessionCookieCleared(res, browser) {
+  const line = res.headers.getSetCookie().find((l) => l.startsWith(`${SESSION_COOKIE}=`));
+  assert.ok(line, 'logout clears the SSO session cookie');
+  assert.match(line, /expires=Thu, 01 Jan 1970/i);
+  assert.match(line, /path=\/oauth2/i, 'cleared on the path it was set for');
+  assert.ok(!browser.cookies.has(SESSION_COOKIE));
+}
+
+/** AllApplications: "Logging out…", the app's logoutURL in an iframe, a 2 s meta refresh, no script. */
+function followLogoutPage(res, html) {
+  assert.equal(res.status, 200);
   assert.match(html, /Logging out…/);
-  assert.ok(html.includes(`<iframe class="frontchannel" title="Front-channel logout" src="${APP_URL}/logout"`), 'front-channel iframe');
-  assert.match(html, /form\.submit\(\)/, 'page submits itself');
-  const xsrf = html.match(/name="xsrf" value="([^"]+)"/)[1];
-  const action = new URL(html.match(/<form id="op.logoutForm" method="post" action="([^"]+)"/)[1], ISSUER).href;
-  const done = await browser.navigate(action, {
+  const iframes = [...html.matchAll(/<iframe\b[^>]*\bsrc="([^"]*)"/g)].map((m) => unescapeHtml(m[1]));
+  assert.deepEqual(iframes, [APP_LOGOUT_URL], 'one front-channel iframe per application: its logoutURL');
+  assert.doesNotMatch(html, /<script\b/i, 'the page needs no JavaScript');
+  const meta = html.match(/<meta http-equiv="refresh" content="([^"]*)">/i);
+  assert.ok(meta, 'meta refresh present');
+  const refresh = unescapeHtml(meta[1]).match(/^(\d+(?:\.\d+)?);\s*url=(.+)$/i);
+  assert.ok(refresh, `meta refresh "${meta[1]}" names a URL`);
+  assert.equal(Number(refresh[1]), 2, 'refresh after 2 s, as FusionAuth');
+  return refresh[2];
+}
+
+/** RedirectOnly: a plain 302 to the target, no logout page. */
+function followLogoutRedirect(res, html, issuer) {
+  assert.equal(res.status, 302);
+  assert.doesNotMatch(html, /Logging out|<iframe\b/);
+  return new URL(res.headers.get('location'), issuer).href;
+}
+
+/** Without an SSO session oidc-provider posts its own confirm form (a script submits it). */
+async function followConfirmForm(browser, res, html) {
+  assert.equal(res.status, 200);
+  const action = html.match(/<form method="post" action="([^"]+)">/);
+  assert.ok(action, 'confirm form present');
+  const inputs = new URLSearchParams([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)]
+    .map((m) => [m[1], unescapeHtml(m[2])]));
+  assert.ok(inputs.get('xsrf') && inputs.get('logout') === 'yes', 'confirm form carries xsrf and logout=yes');
+  const done = await browser.navigate(new URL(unescapeHtml(action[1]), browser.issuer).href, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ xsrf, logout: 'yes' }),
+    body: inputs,
   });
   assert.ok(done.left, 'logout leaves the provider');
   return done.location;
 }
 
-async function waitForDiscovery() {
+/**
+ * GET /oauth2/logout as the app sends it; `shape` is what the stand-in must
+ * answer: 'page' (AllApplications), 'redirect' (RedirectOnly) or 'form' (no
+ * SSO session). Returns the URL the browser ends up on.
+ */
+async function logout(browser, idp, { shape, postLogoutRedirectUri, state } = {}) {
+  const res = await browser.request(logoutUrl(idp, { postLogoutRedirectUri, state }));
+  const html = await res.text();
+  if (shape === 'form') return followConfirmForm(browser, res, html);
+  assertSessionCookieCleared(res, browser);
+  return shape === 'page' ? followLogoutPage(res, html) : followLogoutRedirect(res, html, idp.issuer);
+}
+
+/** The SSO session is gone on the server, not only from the browser: its old cookie no longer signs in. */
+async function assertSessionEnded(idp, cookiesBeforeLogout) {
+  const replay = new Browser(idp.issuer);
+  replay.cookies = new Map(cookiesBeforeLogout);
+  const { res } = await replay.navigate(authorizeUrl(idp, { ...pkce(), state: 'replay', nonce: 'replay' }));
+  assert.equal(res.status, 200, 'the old SSO cookie leads to the login form');
+  assertLoginForm(await res.text());
+}
+
+async function waitForDiscovery(issuer) {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${ISSUER}/.well-known/openid-configuration`);
+      const res = await fetch(`${issuer}/.well-known/openid-configuration`);
       if (res.ok) return res.json();
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('stand-in did not start');
+  throw new Error(`stand-in at ${issuer} did not start`);
 }
 
-async function run() {
-  const discovery = await waitForDiscovery();
-  assert.equal(discovery.issuer, ISSUER, 'issuer is exact');
+/** Configuration checks that need no server. */
+function checkConfig() {
+  const upper = loadConfig({ CLIENT_ID: CLIENT_ID.toUpperCase() });
+  assert.equal(upper.clientId, CLIENT_ID, 'a UUID CLIENT_ID is kept in lower case');
+  assert.equal(loadConfig({ CLIENT_ID: 'My-Client' }).clientId, 'My-Client', 'other client ids are kept as they are');
+  assert.equal(loadConfig({}).logoutBehavior, 'AllApplications', 'FusionAuth default');
+  assert.equal(loadConfig({ IDP_LOGOUT_BEHAVIOR: 'RedirectOnly' }).logoutBehavior, 'RedirectOnly');
+  assert.throws(() => loadConfig({ IDP_LOGOUT_BEHAVIOR: 'redirectonly' }),
+    /IDP_LOGOUT_BEHAVIOR="redirectonly" must be one of AllApplications, RedirectOnly/);
+  console.log('ok config: UUID CLIENT_ID lower-cased; IDP_LOGOUT_BEHAVIOR defaults to AllApplications, rejects others');
+}
+
+async function checkDiscoveryAndJwks(idp) {
+  const { discovery, issuer } = idp;
+  assert.equal(discovery.issuer, issuer, 'issuer is exact');
   for (const [key, path] of Object.entries({
     authorization_endpoint: '/oauth2/authorize', token_endpoint: '/oauth2/token',
     userinfo_endpoint: '/oauth2/userinfo', end_session_endpoint: '/oauth2/logout', jwks_uri: '/.well-known/jwks.json',
-  })) assert.equal(discovery[key], `${ISSUER}${path}`, key);
+  })) assert.equal(discovery[key], `${issuer}${path}`, key);
   assert.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
+  for (const method of ['client_secret_basic', 'client_secret_post']) {
+    assert.ok(discovery.token_endpoint_auth_methods_supported.includes(method), `discovery lists ${method}`);
+  }
   console.log('ok discovery');
 
   const jwks = await (await fetch(discovery.jwks_uri)).json();
@@ -170,87 +301,125 @@ async function run() {
   assert.equal(jwks.keys[0].alg, 'RS256');
   assert.ok(jwks.keys[0].kid && !jwks.keys[0].d, 'public key with a kid');
   console.log('ok jwks');
+  return jwks;
+}
 
-  await fetch(`${ISSUER}/__standin/stats/reset`, { method: 'POST' });
-  const browser = new Browser();
-
-  const wrong = await login(browser, discovery, { password: 'wrong' });
-  assert.equal(wrong.status, 200);
-  assert.match(wrong.failedHtml, /Invalid login credentials\./);
-  assert.match(wrong.failedHtml, /<title>Login \| FusionAuth<\/title>/);
-  console.log('ok wrong password re-renders the form (200, "Invalid login credentials.")');
-
-  const first = await login(browser, discovery);
-  assert.ok(first.shownLoginForm);
-  console.log(`ok login form -> code in ${first.ms.toFixed(0)} ms`);
-  const tokens = await tokenRequest(discovery, {
-    grant_type: 'authorization_code', code: first.code, redirect_uri: REDIRECT_URI, code_verifier: first.verifier,
-  });
-  for (const field of ['access_token', 'id_token', 'refresh_token', 'expires_in', 'token_type']) {
-    assert.ok(tokens[field], `token response has ${field}`);
-  }
-  const keySet = createRemoteJWKSet(new URL(discovery.jwks_uri));
+/** The id_token's signature, and the kickstart's demo user in its claims. */
+async function checkIdToken(idp, tokens, jwks, nonce) {
+  const keySet = createRemoteJWKSet(new URL(idp.discovery.jwks_uri));
   const { payload, protectedHeader } = await jwtVerify(tokens.id_token, keySet, {
-    issuer: ISSUER, audience: CLIENT_ID, algorithms: ['RS256'],
+    issuer: idp.issuer, audience: CLIENT_ID, algorithms: ['RS256'],
   });
   assert.equal(protectedHeader.kid, jwks.keys[0].kid);
-  assert.equal(payload.nonce, first.nonce);
-  assert.equal(payload.email, 'richard@example.com');
+  assert.equal(payload.nonce, nonce);
+  assert.equal(payload.sub, DEMO.id, 'sub is the kickstart demo user id (variables.demoUserId)');
+  assert.equal(payload.tid, DEMO.tenantId, 'tid is the kickstart tenant (variables.defaultTenantId)');
+  assert.equal(payload.email, DEMO.email);
   assert.equal(payload.email_verified, true);
-  assert.equal(payload.name, 'Richard Hendricks');
-  assert.equal(payload.given_name, 'Richard');
-  assert.equal(payload.family_name, 'Hendricks');
+  assert.equal(payload.name, DEMO.fullName);
+  assert.equal(payload.given_name, DEMO.firstName);
+  assert.equal(payload.family_name, DEMO.lastName);
   assert.equal(payload.authenticationType, 'PASSWORD');
-  assert.ok(payload.sub && payload.tid && payload.sid && payload.at_hash && payload.auth_time, `sub tid sid at_hash auth_time in ${JSON.stringify(Object.keys(payload))}`);
+  assert.ok(!('preferred_username' in payload), 'no preferred_username: the demo user has no username');
+  assert.ok(payload.sid && payload.at_hash && payload.auth_time, `sid at_hash auth_time in ${JSON.stringify(Object.keys(payload))}`);
   const atDigest = createHash('sha256').update(tokens.access_token).digest();
   assert.equal(payload.at_hash, b64url(atDigest.subarray(0, 16)), 'at_hash matches the access token');
   assert.equal(payload.roles, undefined, 'roles only in userinfo/access token');
-  console.log(`ok id_token verifies with the JWKS; claims: ${Object.keys(payload).sort().join(' ')}`);
+  return payload;
+}
 
-  const userinfo = await (await fetch(discovery.userinfo_endpoint, {
+/** Both client authentication methods FusionAuth accepts, and a wrong secret refused by each. */
+async function checkClientAuthentication(idp, refreshToken) {
+  for (const auth of ['basic', 'post']) {
+    const refreshed = await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: refreshToken }, { auth });
+    assert.ok(refreshed.access_token && refreshed.id_token, `client_secret_${auth}: refresh grant issues new tokens`);
+    const wrong = await tokenResponse(idp, { grant_type: 'refresh_token', refresh_token: refreshToken }, { auth, secret: 'wrong' });
+    assert.equal(wrong.status, 401, `client_secret_${auth} with a wrong secret`);
+    assert.equal(wrong.json.error, 'invalid_client');
+  }
+  console.log('ok client_secret_basic and client_secret_post both accepted (refresh grant), a wrong secret refused by each');
+}
+
+/** The AllApplications copy: the whole flow, logout with its page. */
+async function checkAllApplications(idp) {
+  const jwks = await checkDiscoveryAndJwks(idp);
+  await fetch(`${idp.issuer}/__standin/stats/reset`, { method: 'POST' });
+  const browser = new Browser(idp.issuer);
+
+  const wrong = await login(browser, idp, { password: 'wrong' });
+  assert.equal(wrong.status, 200);
+  assert.match(wrong.failedHtml, /Invalid login credentials\./);
+  assertLoginForm(wrong.failedHtml);
+  console.log('ok wrong password re-renders the form (200, "Invalid login credentials.")');
+
+  const first = await login(browser, idp);
+  assert.ok(first.shownLoginForm);
+  console.log(`ok login form (found by id) -> code in ${first.ms.toFixed(0)} ms`);
+  const tokens = await exchangeCode(idp, first);
+  for (const field of ['access_token', 'id_token', 'refresh_token', 'expires_in', 'token_type']) {
+    assert.ok(tokens[field], `token response has ${field}`);
+  }
+  const payload = await checkIdToken(idp, tokens, jwks, first.nonce);
+  console.log(`ok id_token verifies with the JWKS; the kickstart's demo user; claims: ${Object.keys(payload).sort().join(' ')}`);
+
+  const userinfo = await (await fetch(idp.discovery.userinfo_endpoint, {
     headers: { Authorization: `Bearer ${tokens.access_token}` },
   })).json();
-  assert.equal(userinfo.email, 'richard@example.com');
+  assert.equal(userinfo.sub, DEMO.id);
+  assert.equal(userinfo.email, DEMO.email);
   assert.equal(userinfo.applicationId, CLIENT_ID);
+  assert.equal(userinfo.applicationId, DEMO.applicationId, 'the kickstart application');
+  assert.ok(!('preferred_username' in userinfo), 'no preferred_username in userinfo either');
   console.log('ok userinfo');
 
-  const refreshed = await tokenRequest(discovery, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
-  assert.ok(refreshed.access_token && refreshed.id_token, 'refresh grant issues new tokens');
-  console.log('ok refresh_token grant');
+  await checkClientAuthentication(idp, tokens.refresh_token);
 
-  const again = await login(browser, discovery);
+  const again = await login(browser, idp);
   assert.equal(again.shownLoginForm, false, 'signed-in user is redirected straight back');
-  const postTokens = await tokenRequest(discovery, {
-    grant_type: 'authorization_code', code: again.code, redirect_uri: REDIRECT_URI, code_verifier: again.verifier,
-  }, { auth: 'post' });
-  assert.ok(postTokens.refresh_token, 'client_secret_post accepted, refresh token issued');
-  console.log('ok SSO: second authorize skips the form; client_secret_post accepted');
+  const postTokens = await exchangeCode(idp, again, { auth: 'post' });
+  assert.ok(postTokens.refresh_token, 'client_secret_post accepted for the code, refresh token issued');
+  console.log('ok SSO: second authorize skips the form; code exchanged with client_secret_post');
 
-  const reauth = await login(browser, discovery, { prompt: 'login' });
+  const reauth = await login(browser, idp, { prompt: 'login' });
   assert.ok(reauth.shownLoginForm, 'prompt=login shows the form');
-  const reauthTokens = await tokenRequest(discovery, {
-    grant_type: 'authorization_code', code: reauth.code, redirect_uri: REDIRECT_URI, code_verifier: reauth.verifier,
-  });
+  const reauthTokens = await exchangeCode(idp, reauth);
   assert.ok(reauthTokens.refresh_token, 'offline_access kept with prompt=login');
   console.log('ok prompt=login keeps offline_access');
 
-  const landed = await logout(browser, discovery, { postLogoutRedirectUri: `${APP_URL}/logout` });
-  assert.equal(landed, `${APP_URL}/logout`);
-  const afterLogout = await login(browser, discovery);
+  const cookiesBeforeLogout = new Map(browser.cookies);
+  const landed = await logout(browser, idp, { shape: 'page', postLogoutRedirectUri: APP_LOGOUT_URL, state: 'st a&te' });
+  assert.equal(landed, `${APP_LOGOUT_URL}?state=st+a%26te`, 'meta refresh to post_logout_redirect_uri with state');
+  await assertSessionEnded(idp, cookiesBeforeLogout);
+  const afterLogout = await login(browser, idp);
   assert.ok(afterLogout.shownLoginForm, 'login form shown again after logout');
-  console.log('ok logout with post_logout_redirect_uri ends the provider session');
+  console.log('ok logout page: "Logging out…", iframe APP_URL/logout, 2 s refresh to post_logout_redirect_uri + state; SSO session ended');
 
-  const landed2 = await logout(browser, discovery);
-  assert.equal(landed2, `${APP_URL}/logout`, 'no post_logout_redirect_uri -> app logout URL');
-  console.log('ok logout without post_logout_redirect_uri lands on APP_URL/logout');
+  const kept = await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  assert.ok(kept.access_token, 'a refresh token from before the logout still works');
+  console.log('ok logout revokes nothing: a refresh token issued before it still works');
 
-  const stats = await (await fetch(`${ISSUER}/__standin/stats`)).json();
-  assert.deepEqual(stats, { app_requests: { '/oauth2/token': 4 } });
-  await fetch(`${ISSUER}/__standin/stats/reset`, { method: 'POST' });
-  assert.deepEqual(await (await fetch(`${ISSUER}/__standin/stats`)).json(), { app_requests: {} });
+  const landed2 = await logout(browser, idp, { shape: 'page' });
+  assert.equal(landed2, APP_LOGOUT_URL, 'no post_logout_redirect_uri -> the application logoutURL');
+  console.log('ok logout without post_logout_redirect_uri refreshes to APP_URL/logout');
+
+  const unregistered = await new Browser(idp.issuer).request(logoutUrl(idp, { postLogoutRedirectUri: 'http://localhost:3999/elsewhere' }));
+  assert.equal(unregistered.status, 400, 'an unregistered post_logout_redirect_uri is refused');
+  assert.equal(unregistered.headers.get('location'), null);
+  console.log('ok unregistered post_logout_redirect_uri refused (400, no redirect)');
+
+  const signedOut = new Browser(idp.issuer);
+  assert.equal(await logout(signedOut, idp, { shape: 'form', postLogoutRedirectUri: APP_LOGOUT_URL, state: 's1' }),
+    `${APP_LOGOUT_URL}?state=s1`);
+  assert.equal(await logout(signedOut, idp, { shape: 'form' }), APP_LOGOUT_URL);
+  console.log('ok logout without an SSO session still lands on post_logout_redirect_uri + state, else APP_URL/logout');
+
+  const stats = await (await fetch(`${idp.issuer}/__standin/stats`)).json();
+  assert.deepEqual(stats, { app_requests: { '/oauth2/token': idp.appRequests } });
+  await fetch(`${idp.issuer}/__standin/stats/reset`, { method: 'POST' });
+  assert.deepEqual(await (await fetch(`${idp.issuer}/__standin/stats`)).json(), { app_requests: {} });
   console.log('ok stats count only app requests, reset zeroes them');
 
-  const issued = await (await fetch(`${ISSUER}/__standin/issued-token-digests`)).json();
+  const issued = await (await fetch(`${idp.issuer}/__standin/issued-token-digests`)).json();
   const digestOf = (v) => createHash('sha256').update(v).digest('hex');
   assert.ok(issued.digests.includes(digestOf(tokens.access_token)), 'access token digest listed');
   assert.ok(issued.digests.includes(digestOf(tokens.refresh_token)), 'refresh token digest listed');
@@ -258,21 +427,59 @@ async function run() {
   console.log('ok issued-token digests list the access and refresh tokens');
 }
 
-const server = spawn(process.execPath, [fileURLToPath(new URL('./server.mjs', import.meta.url))], {
-  env: { ...process.env, IDP_PORT: String(PORT), ISSUER, APP_URL },
-  stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * The RedirectOnly copy, configured with an upper-case CLIENT_ID: requests
+ * with the lower-case client_id work; logout is a plain 302.
+ */
+async function checkRedirectOnly(idp) {
+  const browser = new Browser(idp.issuer);
+  const first = await login(browser, idp);
+  assert.ok(first.shownLoginForm);
+  const tokens = await exchangeCode(idp, first);
+  assert.ok(tokens.refresh_token);
+  console.log('ok [RedirectOnly, CLIENT_ID in upper case] login and token call with the lower-case client_id');
+
+  const landed = await logout(browser, idp, { shape: 'redirect', postLogoutRedirectUri: APP_LOGOUT_URL, state: 'xyz' });
+  assert.equal(landed, `${APP_LOGOUT_URL}?state=xyz`);
+  const afterLogout = await login(browser, idp);
+  assert.ok(afterLogout.shownLoginForm, 'login form shown again after logout');
+  await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  assert.equal(await logout(browser, idp, { shape: 'redirect' }), APP_LOGOUT_URL);
+  console.log('ok [RedirectOnly] logout is a 302 to post_logout_redirect_uri + state, else APP_URL/logout; session ended, nothing revoked');
+}
+
+/** Starts one copy of the stand-in; its output is kept for a failure report. */
+function startStandin(port, env = {}) {
+  const issuer = `http://localhost:${port}`;
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./server.mjs', import.meta.url))], {
+    env: { ...process.env, IDP_PORT: String(port), ISSUER: issuer, APP_URL, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const standin = { issuer, child, log: '', appRequests: 0, discovery: undefined };
+  child.stdout.on('data', (d) => { standin.log += d; });
+  child.stderr.on('data', (d) => { standin.log += d; });
+  return standin;
+}
+
+const allApplications = startStandin(PORT);
+const redirectOnly = startStandin(REDIRECT_ONLY_PORT, {
+  IDP_LOGOUT_BEHAVIOR: 'RedirectOnly', CLIENT_ID: CLIENT_ID.toUpperCase(),
 });
-let serverLog = '';
-server.stdout.on('data', (d) => { serverLog += d; });
-server.stderr.on('data', (d) => { serverLog += d; });
 
 try {
-  await run();
+  checkConfig();
+  allApplications.discovery = await waitForDiscovery(allApplications.issuer);
+  await checkAllApplications(allApplications);
+  redirectOnly.discovery = await waitForDiscovery(redirectOnly.issuer);
+  await checkRedirectOnly(redirectOnly);
   console.log('stand-in check: all passed');
 } catch (err) {
   console.error(`stand-in check FAILED: ${err.stack}`);
-  console.error(`--- stand-in output ---\n${serverLog}`);
+  for (const { issuer, log } of [allApplications, redirectOnly]) {
+    console.error(`--- stand-in output (${issuer}) ---\n${log}`);
+  }
   process.exitCode = 1;
 } finally {
-  server.kill('SIGINT');
+  allApplications.child.kill('SIGINT');
+  redirectOnly.child.kill('SIGINT');
 }

@@ -9,7 +9,13 @@ const DEFAULTS = {
   CLIENT_SECRET: 'change-this-in-production-to-be-a-real-secret',
   APP_URL: 'http://localhost:3000',
   IDP_ACCESS_TOKEN_TTL: '3600',
+  IDP_LOGOUT_BEHAVIOR: 'AllApplications',
 };
+
+// FusionAuth's application `oauthConfiguration.logoutBehavior` values.
+export const LOGOUT_BEHAVIORS = Object.freeze(['AllApplications', 'RedirectOnly']);
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function fail(name, value, why) {
   throw new Error(`stand-in: ${name}=${JSON.stringify(value)} ${why}`);
@@ -40,12 +46,32 @@ function readPositiveInt(env, name) {
   return value;
 }
 
+/**
+ * FusionAuth's client id is the application's id, a UUID, and FusionAuth
+ * parses it as one: any case matches, and tokens carry the lower-case form
+ * (aud). oidc-provider compares plain strings, so a UUID-shaped CLIENT_ID is
+ * kept in that lower-case form: an upper-case setting still matches the
+ * lower-case client_id that FusionAuth's own ids have in requests.
+ */
+function readClientId(env) {
+  const raw = env.CLIENT_ID ?? DEFAULTS.CLIENT_ID;
+  if (!raw) fail('CLIENT_ID', raw, 'must not be empty');
+  return UUID_SHAPE.test(raw) ? raw.toLowerCase() : raw;
+}
+
+function readLogoutBehavior(env) {
+  const raw = env.IDP_LOGOUT_BEHAVIOR ?? DEFAULTS.IDP_LOGOUT_BEHAVIOR;
+  if (!LOGOUT_BEHAVIORS.includes(raw)) {
+    fail('IDP_LOGOUT_BEHAVIOR', raw, `must be one of ${LOGOUT_BEHAVIORS.join(', ')} (FusionAuth's logoutBehavior)`);
+  }
+  return raw;
+}
+
 export function loadConfig(env = process.env) {
   const port = readPositiveInt(env, 'IDP_PORT');
   if (port > 65535) fail('IDP_PORT', port, 'must be at most 65535');
-  const clientId = env.CLIENT_ID ?? DEFAULTS.CLIENT_ID;
+  const clientId = readClientId(env);
   const clientSecret = env.CLIENT_SECRET ?? DEFAULTS.CLIENT_SECRET;
-  if (!clientId) fail('CLIENT_ID', clientId, 'must not be empty');
   if (!clientSecret) fail('CLIENT_SECRET', clientSecret, 'must not be empty');
   return {
     port,
@@ -54,5 +80,6 @@ export function loadConfig(env = process.env) {
     clientSecret,
     appUrl: readUrl(env, 'APP_URL'),
     accessTokenTtl: readPositiveInt(env, 'IDP_ACCESS_TOKEN_TTL'),
+    logoutBehavior: readLogoutBehavior(env),
   };
 }

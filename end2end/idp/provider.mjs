@@ -1,6 +1,6 @@
 // oidc-provider configured to look like FusionAuth to the app: FusionAuth's
 // routes, one confidential client, a hosted login page, automatic consent for
-// the first-party application, and FusionAuth's logout page.
+// the first-party application, and FusionAuth's logout (page or redirect).
 import { generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
 import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
@@ -11,6 +11,10 @@ import { createIssuedTokenDigests, createStats } from './stats.mjs';
 
 const INTERACTION_PREFIX = '/oauth2/interaction/';
 const MAX_FORM_BYTES = 16 * 1024;
+
+// Cookies are per host, not per port: scope the stand-in's cookies to its own
+// paths so the app on the same host never receives them.
+const COOKIE_OPTIONS = Object.freeze({ httpOnly: true, sameSite: 'lax', path: '/oauth2' });
 
 /** A fresh RS256 signing key for this run (never a checked-in dev key). */
 export async function generateSigningKey() {
@@ -175,9 +179,52 @@ function addAtHashAtTokenEndpoint(provider) {
   };
 }
 
+/**
+ * Where FusionAuth's logout sends the browser: the post_logout_redirect_uri
+ * (oidc-provider has already checked that it is registered for the client)
+ * with the request's `state`, else the application's logoutURL.
+ */
+function logoutTarget({ postLogoutRedirectUri, state }, logoutUrl) {
+  if (!postLogoutRedirectUri) return logoutUrl;
+  const url = new URL(postLogoutRedirectUri);
+  if (state != null) url.searchParams.set('state', state);
+  return url.href;
+}
+
+/** Ends the SSO session now: a destroyed session is not saved again (lib/shared/session.js). */
+async function endSsoSession(ctx) {
+  await ctx.oidc.session.destroy();
+  ctx.cookies.set(ctx.oidc.provider.cookieName('session'), null, COOKIE_OPTIONS);
+}
+
+/**
+ * FusionAuth's GET /oauth2/logout for a signed-in browser. oidc-provider calls
+ * this after validating client_id and post_logout_redirect_uri and storing them
+ * (and `state`) in the session's state. FusionAuth ends the SSO session at once
+ * and revokes nothing, so oidc-provider's confirm step (a form posted back to
+ * it, which would also revoke the grants and their refresh tokens) is skipped.
+ * Then, as the application's logoutBehavior says: AllApplications shows the
+ * "Logging out…" page with every application's logoutURL in an iframe (the
+ * stand-in has one application) and a meta refresh to the target;
+ * RedirectOnly redirects straight there.
+ */
+function makeLogoutSource({ logoutBehavior, logoutUrl }) {
+  return async function logoutSource(ctx) {
+    const target = logoutTarget(ctx.oidc.session.state ?? {}, logoutUrl);
+    await endSsoSession(ctx);
+    if (logoutBehavior === 'RedirectOnly') {
+      ctx.redirect(target); // 302, as FusionAuth
+      return;
+    }
+    ctx.type = 'html';
+    ctx.body = logoutPage({ target, frontChannelUrls: [logoutUrl] });
+  };
+}
+
 export async function buildProvider(config, { signingKey } = {}) {
   const key = signingKey ?? await generateSigningKey();
-  const frontChannelUrl = `${config.appUrl}/logout`;
+  // The application's logoutURL, as in the kickstart: APP_URL/logout.
+  const logoutUrl = `${config.appUrl}/logout`;
 
   const provider = new Provider(config.issuer, {
     clients: [{
@@ -185,7 +232,7 @@ export async function buildProvider(config, { signingKey } = {}) {
       client_secret: config.clientSecret,
       client_name: 'FusionAuth Flask tutorial (Leptos)',
       redirect_uris: [`${config.appUrl}/callback`],
-      post_logout_redirect_uris: [`${config.appUrl}/logout`],
+      post_logout_redirect_uris: [logoutUrl],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -198,10 +245,12 @@ export async function buildProvider(config, { signingKey } = {}) {
     cookies: {
       keys: [randomBytes(32).toString('base64url')],
       names: { session: 'standin.sso', interaction: 'standin.interaction', resume: 'standin.resume' },
-      // Cookies are per host, not per port: scope the stand-in's cookies to its
-      // own paths so the app on the same host never receives them.
-      long: { httpOnly: true, sameSite: 'lax', path: '/oauth2' },
-      short: { httpOnly: true, sameSite: 'lax', path: '/oauth2' },
+      long: COOKIE_OPTIONS,
+      // No path here: oidc-provider then scopes each login's interaction cookie
+      // to that login's own /oauth2/interaction/<uid> path, so two tabs can log
+      // in at once, as with FusionAuth (a shared path made the second tab's
+      // login overwrite the first's).
+      short: { httpOnly: true, sameSite: 'lax' },
     },
     routes: {
       authorization: '/oauth2/authorize',
@@ -231,17 +280,13 @@ export async function buildProvider(config, { signingKey } = {}) {
       dPoP: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
-        async logoutSource(ctx, form) {
-          // The app's own /logout, loaded in an iframe by this page, may itself
-          // come back here; never nest the front-channel iframe.
-          const nested = ctx.get('Sec-Fetch-Dest') === 'iframe';
-          ctx.type = 'html';
-          ctx.body = logoutPage({ form, frontChannelUrl: nested ? undefined : frontChannelUrl });
-        },
+        logoutSource: makeLogoutSource({ logoutBehavior: config.logoutBehavior, logoutUrl }),
+        // Without an SSO session oidc-provider skips logoutSource and posts its
+        // confirm form by itself; that lands on the post_logout_redirect_uri,
+        // or here: FusionAuth falls back to the application's logoutURL.
         async postLogoutSuccessSource(ctx) {
-          // FusionAuth falls back to the application's logoutURL.
           ctx.status = 303;
-          ctx.redirect(frontChannelUrl);
+          ctx.redirect(logoutUrl);
         },
       },
     },

@@ -1,5 +1,7 @@
 // HTML of the stand-in's pages, shaped like FusionAuth's default theme
-// (oauth2Authorize.ftl, oauth2Logout.ftl): same titles, field names and texts.
+// (oauth2Authorize.ftl, oauth2Logout.ftl): same field ids and names, same
+// texts as FusionAuth 1.64 and later. Texts change between FusionAuth
+// versions: tests find the fields by id, never by title or placeholder.
 
 export function escapeHtml(value) {
   return String(value ?? '')
@@ -33,7 +35,7 @@ const STYLE = `
   .frontchannel { position: absolute; width: 0; height: 0; border: 0; visibility: hidden; }
 `;
 
-function page(title, body, { script = '' } = {}) {
+function page(title, body, { head = '' } = {}) {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -41,14 +43,13 @@ function page(title, body, { script = '' } = {}) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<style>${STYLE}</style>
+<style>${STYLE}</style>${head ? `\n${head}` : ''}
 </head>
 <body>
 <main>
 <p class="brand">FusionAuth stand-in</p>
 ${body}
 </main>
-${script ? `<script>${script}</script>` : ''}
 </body>
 </html>`;
 }
@@ -56,13 +57,15 @@ ${script ? `<script>${script}</script>` : ''}
 /** The hosted login page. `error` is shown above the form when set. */
 export function loginPage({ action, loginId = '', error, clientName }) {
   const alert = error ? `<p class="alert" role="alert">${escapeHtml(error)}</p>` : '';
-  return page('Login | FusionAuth', `
+  // FusionAuth's title is "Login" since 1.64 and the placeholder "Login" since
+  // about 1.59 (before: "Login | FusionAuth" and "Email").
+  return page('Login', `
 <h1>Login</h1>
 ${clientName ? `<p class="muted">to continue to ${escapeHtml(clientName)}</p>` : ''}
 ${alert}
 <form id="login-form" method="post" action="${escapeHtml(action)}">
   <label for="loginId">Email</label>
-  <input id="loginId" name="loginId" type="text" placeholder="Email" autocomplete="username"
+  <input id="loginId" name="loginId" type="text" placeholder="Login" autocomplete="username"
     autocapitalize="none" autocorrect="off" spellcheck="false" required value="${escapeHtml(loginId)}"${error ? '' : ' autofocus'}>
   <label for="password">Password</label>
   <input id="password" name="password" type="password" placeholder="Password" autocomplete="current-password" required${error ? ' autofocus' : ''}>
@@ -73,33 +76,23 @@ ${alert}
 </form>`);
 }
 
+/** Seconds FusionAuth's logout page waits before its meta refresh (oauth2Logout.ftl). */
+const LOGOUT_REFRESH_SECONDS = 2;
+
 /**
- * FusionAuth's logout page: says "Logging out…", calls the application's
- * logout URL in a hidden iframe (front-channel logout), then carries on by
- * itself. `form` is oidc-provider's confirm form (holds the xsrf field).
+ * FusionAuth's logout page (logoutBehavior AllApplications): says "Logging
+ * out…", loads every application's logout URL in a hidden iframe
+ * (front-channel logout), then a meta refresh moves on to `target`. Moving
+ * on needs no JavaScript (FusionAuth's theme only animates a progress bar
+ * with it), so logout works with scripts off too.
  */
-export function logoutPage({ form, frontChannelUrl }) {
-  const iframe = frontChannelUrl
-    ? `<iframe class="frontchannel" title="Front-channel logout" src="${escapeHtml(frontChannelUrl)}" aria-hidden="true" tabindex="-1"></iframe>`
-    : '';
-  // Continue once the application's logout URL has loaded, or after 2 s as
-  // FusionAuth does, whichever comes first.
-  const script = `
-(() => {
-  const form = document.getElementById('op.logoutForm');
-  let sent = false;
-  const go = () => { if (!sent) { sent = true; form.submit(); } };
-  const frame = document.querySelector('iframe.frontchannel');
-  if (frame) { frame.addEventListener('load', go); frame.addEventListener('error', go); setTimeout(go, 2000); }
-  else { go(); }
-})();`;
+export function logoutPage({ target, frontChannelUrls }) {
+  const iframes = frontChannelUrls.map((url) => `<iframe class="frontchannel" title="Front-channel logout" src="${escapeHtml(url)}" aria-hidden="true" tabindex="-1"></iframe>`);
+  const refresh = `<meta http-equiv="refresh" content="${LOGOUT_REFRESH_SECONDS}; url=${escapeHtml(target)}">`;
   return page('Logout | FusionAuth', `
 <h1>Logging out…</h1>
 <p class="muted" aria-live="polite">Please wait while you are signed out.</p>
-${form}
-<input type="hidden" name="logout" value="yes" form="op.logoutForm">
-<noscript><button type="submit" form="op.logoutForm">Continue</button></noscript>
-${iframe}`, { script });
+${iframes.join('\n')}`, { head: refresh });
 }
 
 /** Error page for oidc-provider's renderError (never shows a token). */

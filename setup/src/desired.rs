@@ -16,6 +16,11 @@ pub const SIGNING_KEY_NAME: &str = "For LeptosExampleApp";
 pub const SIGNING_KEY_ALGORITHM: &str = "RS256";
 /// RSA modulus length, in bits.
 pub const SIGNING_KEY_LENGTH: u32 = 2048;
+/// The application's `oauthConfiguration.logoutBehavior`: FusionAuth's logout page loads every
+/// application's logoutURL in a hidden iframe (front-channel logout) before it redirects, so a
+/// logout started anywhere also ends the app's session through its `/logout`. The other value,
+/// `RedirectOnly`, only redirects.
+pub const LOGOUT_BEHAVIOR: &str = "AllApplications";
 
 /// Everything the steps converge FusionAuth to.
 #[derive(Debug)]
@@ -91,6 +96,8 @@ impl Desired {
                     ],
                     "clientSecret": self.client_secret.expose_secret(),
                     "enabledGrants": ["authorization_code", "refresh_token"],
+                    // Named rather than left to a default that client libraries disagree on.
+                    "logoutBehavior": LOGOUT_BEHAVIOR,
                     "logoutURL": format!("{app}{}", defaults::LOGOUT_PATH),
                     "proofKeyForCodeExchangePolicy": "NotRequiredWhenUsingClientAuthentication",
                     "requireRegistration": true,

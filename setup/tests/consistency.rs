@@ -120,6 +120,9 @@ fn application_urls_are_the_ones_the_app_uses() {
         serde_json::json!([at(defaults::CALLBACK_PATH), at(defaults::POST_LOGOUT_PATH)])
     );
     assert_eq!(oauth["logoutURL"], at(defaults::LOGOUT_PATH));
+    // FusionAuth's logout page calls the app's logoutURL (front-channel logout) only with
+    // AllApplications; RedirectOnly would skip it.
+    assert_eq!(oauth["logoutBehavior"], "AllApplications");
     assert_eq!(oauth["clientSecret"], defaults::CLIENT_SECRET);
     assert_eq!(Desired::development().issuer, defaults::ISSUER);
 }

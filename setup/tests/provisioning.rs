@@ -63,6 +63,10 @@ async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
             json!({"registration": {"applicationId": app}}),
         ]
     );
+    assert_eq!(
+        bodies[2]["application"]["oauthConfiguration"]["logoutBehavior"], "AllApplications",
+        "the logout behaviour is named, not left to FusionAuth's default"
+    );
 
     for (i, r) in requests.iter().enumerate() {
         // The raw key, as FusionAuth documents it: no "Bearer".
@@ -124,6 +128,10 @@ async fn second_run_writes_nothing_and_says_so() {
         app["jwtConfiguration"]["idTokenKeyId"],
         defaults::SIGNING_KEY_ID
     );
+    assert_eq!(
+        app["oauthConfiguration"]["logoutBehavior"],
+        "AllApplications"
+    );
 }
 
 #[tokio::test]
@@ -170,6 +178,7 @@ async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_append
             "authorizedRedirectURLs": ["http://localhost:5000/callback/"],
             "clientSecret": defaults::CLIENT_SECRET,
             "enabledGrants": ["authorization_code", "refresh_token"],
+            "logoutBehavior": "AllApplications",
             "logoutURL": "http://localhost:5000/logout",
             "proofKeyForCodeExchangePolicy": "NotRequiredWhenUsingClientAuthentication",
             "requireRegistration": true
@@ -212,6 +221,44 @@ async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_append
         app["roles"],
         json!([{"name": "admin"}]),
         "fields setup does not manage are kept"
+    );
+}
+
+#[tokio::test]
+async fn redirect_only_logout_behavior_is_set_back_to_all_applications() {
+    let (server, fake) = support::start(State::pristine(API_KEY)).await;
+    support::run_against(&server, &[]).await;
+    // Someone picks "Redirect only" in the admin UI: FusionAuth's logout page would no longer
+    // call the app's logoutURL.
+    let mut state = fake.state();
+    let app = state
+        .applications
+        .iter_mut()
+        .find(|a| a["id"] == defaults::CLIENT_ID)
+        .unwrap();
+    app["oauthConfiguration"]["logoutBehavior"] = json!("RedirectOnly");
+    let (server, fake) = support::start(state).await;
+
+    let run = support::run_against(&server, &[]).await;
+    assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
+    let requests = support::requests(&server).await;
+    let patch = requests
+        .iter()
+        .find(|r| r.method.as_str() == "PATCH" && r.url.path().starts_with("/api/application/"))
+        .expect("the application is patched");
+    assert_eq!(
+        support::json_body(patch),
+        json!({"application": {"oauthConfiguration": {"logoutBehavior": "AllApplications"}}})
+    );
+    assert!(
+        run.stdout
+            .contains("differs in application.oauthConfiguration.logoutBehavior"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        tutorial_application(&fake.state())["oauthConfiguration"]["logoutBehavior"],
+        "AllApplications"
     );
 }
 

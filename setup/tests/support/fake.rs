@@ -194,7 +194,10 @@ impl Respond for FakeFusionAuth {
                 // FusionAuth fills in defaults the request did not name.
                 let mut app = json!({
                     "active": true, "tenantId": TENANT_ID,
-                    "oauthConfiguration": {"clientId": id, "clientAuthenticationPolicy": "Required", "generateRefreshTokens": true},
+                    "oauthConfiguration": {
+                        "clientId": id, "clientAuthenticationPolicy": "Required", "generateRefreshTokens": true,
+                        "logoutBehavior": "AllApplications"
+                    },
                     "jwtConfiguration": {"timeToLiveInSeconds": 3600}
                 });
                 merge_patch(&mut app, &body["application"]);
