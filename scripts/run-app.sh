@@ -15,4 +15,6 @@ export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
 export LEPTOS_SITE_PKG_DIR="${LEPTOS_SITE_PKG_DIR:-pkg}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_ENV="${LEPTOS_ENV:-PROD}"
+# cargo-leptos builds with `hash-files` (Cargo.toml): asset names come from hash.txt beside the binary.
+export LEPTOS_HASH_FILES="${LEPTOS_HASH_FILES:-true}"
 exec "$bin"

@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the pages.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -21,6 +21,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // `hash-files`: the stylesheet, script and wasm carry their content hash in
+                // their names, so a deploy never mixes new HTML with old assets.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -39,7 +42,6 @@ pub fn App() -> impl IntoView {
     // small, redirects and status codes must be set before headers go out, and the page
     // must be complete without JavaScript.
     view! {
-        <Stylesheet id="leptos" href="/pkg/fusionauth-leptos.css" />
         <Title text="FusionAuth + Leptos" />
         <Router>
             <Header />

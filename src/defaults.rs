@@ -21,6 +21,10 @@ pub const LOGOUT_PATH: &str = "/logout";
 /// the logout URL itself, which ends the local session (idempotently) and redirects to `/`
 /// without the `state` parameter left in the address bar.
 pub const POST_LOGOUT_PATH: &str = "/logout";
+/// FusionAuth's end-session endpoint below the issuer (used when discovery cannot be reached).
+pub const PROVIDER_LOGOUT_PATH: &str = "/oauth2/logout";
+/// Path of the page that starts a login, below `APP_URL`.
+pub const LOGIN_PATH: &str = "/login";
 /// Id of the RS256 key that signs id and access tokens.
 pub const SIGNING_KEY_ID: &str = "356a6624-b33c-471a-b707-48bbfcfbc593";
 /// The demo user.

@@ -45,6 +45,12 @@ pub enum AuthError {
     /// The session store failed.
     #[error("session store failure")]
     SessionStore,
+    /// A state-changing request came from another site (cross-site request forgery).
+    #[error("cross-site request refused")]
+    CrossSiteRequest,
+    /// The server could not answer within its request timeout.
+    #[error("request timed out")]
+    Timeout,
     /// Anything else: a bug or a transport failure between browser and server.
     #[error("unexpected error")]
     Unexpected,
@@ -54,7 +60,7 @@ impl AuthError {
     /// The HTTP status of the page that shows this error.
     pub fn status(self) -> u16 {
         match self {
-            Self::AccessDenied => 403,
+            Self::AccessDenied | Self::CrossSiteRequest => 403,
             Self::ProviderRejected
             | Self::NoLoginInProgress
             | Self::StateMismatch
@@ -63,7 +69,7 @@ impl AuthError {
             | Self::CodeRejected
             | Self::NonceMismatch => 400,
             Self::InvalidIdToken | Self::ProviderBadResponse => 502,
-            Self::ProviderUnavailable => 503,
+            Self::ProviderUnavailable | Self::Timeout => 503,
             Self::SessionStore | Self::Unexpected => 500,
         }
     }
@@ -75,6 +81,8 @@ impl AuthError {
             Self::ProviderUnavailable => "Login is unavailable right now",
             Self::InvalidIdToken | Self::ProviderBadResponse => "The login could not be verified",
             Self::SessionStore | Self::Unexpected => "Something went wrong",
+            Self::CrossSiteRequest => "Request refused",
+            Self::Timeout => "This is taking too long",
             _ => "Login failed",
         }
     }
@@ -112,6 +120,12 @@ impl AuthError {
                 "The identity provider sent an answer that could not be understood. Please try again later."
             }
             Self::SessionStore => "Your session could not be saved or read. Please try again.",
+            Self::CrossSiteRequest => {
+                "This request did not come from this site, so it was refused. Please go back to the start and try again."
+            }
+            Self::Timeout => {
+                "The server could not answer in time. Please try again in a moment."
+            }
             Self::Unexpected => "An unexpected error occurred. Please try again.",
         }
     }

@@ -1,10 +1,10 @@
-//! The login flow on the server: start, callback, logout.
+//! The login flow on the server: start and callback. Logout is in `logout.rs`.
 //!
 //! Authorization code flow with PKCE (S256), `state` and `nonce`, as in the `openidconnect`
-//! crate's documentation, plus what production needs around it: a single-use pending login
-//! that expires, constant-time state comparison, JWKS refetch on key rotation, clock-skew
-//! leeway, `at_hash` verification, session id rotation, and errors that say what went wrong
-//! without saying anything secret.
+//! crate's documentation, plus what production needs around it: a pending login per attempt
+//! in an encrypted cookie, found by its state before anything else and used once; JWKS
+//! refetch on key rotation, clock-skew leeway, `at_hash` verification, session id rotation,
+//! and errors that say what went wrong without saying anything secret.
 
 use std::sync::Arc;
 
@@ -15,44 +15,54 @@ use openidconnect::{
         CoreJwsSigningAlgorithm,
     },
     AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
+use tower_cookies::Cookies;
 use url::Url;
 
 use super::{
+    pending::{Lookup, PendingLogin, PendingLogins},
     provider::{error_chain, Provider, ProviderClient},
     return_to,
-    session::{AuthSession, LoggedInUser, PendingLogin},
+    session::{AuthSession, LoggedInUser},
+    settings::AuthSettings,
     CallbackParams,
 };
-use crate::{error::AuthError, server::config::Config};
+use crate::error::AuthError;
 
 /// Scopes requested at login. `offline_access` asks FusionAuth for a refresh token.
 const SCOPES: [&str; 3] = ["profile", "email", "offline_access"];
 
 pub struct AuthService {
-    config: Arc<Config>,
-    provider: Provider,
+    pub(super) settings: Arc<AuthSettings>,
+    pub(super) provider: Provider,
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 impl AuthService {
-    pub fn new(config: Arc<Config>, http: reqwest::Client) -> Self {
-        let provider = Provider::new(config.clone(), http);
-        Self { config, provider }
+    pub fn new(settings: Arc<AuthSettings>, http: reqwest::Client) -> Self {
+        let provider = Provider::new(settings.clone(), http);
+        Self { settings, provider }
     }
 
-    /// Starts a login: records the pending login in the session and returns the provider's
-    /// authorization URL to send the browser to.
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    fn pending_logins(&self) -> PendingLogins<'_> {
+        PendingLogins::new(&self.settings.cookies, self.settings.login_timeout)
+    }
+
+    /// Starts a login: records the attempt in an encrypted cookie and returns the provider's
+    /// authorization URL to send the browser to. Writes nothing to the session store.
     pub async fn start_login(
         &self,
-        session: &AuthSession,
+        cookies: &Cookies,
         return_to: Option<&str>,
     ) -> Result<Url, AuthError> {
         let metadata = self.provider.metadata().await?;
@@ -76,23 +86,41 @@ impl AuthService {
             return_to: return_to::sanitize(return_to),
             created_at: now(),
         };
-        // The session outlives the pending login by a minute, so an expired login is
-        // reported as expired rather than as unknown.
-        let lifetime = self.config.login_timeout + std::time::Duration::from_secs(60);
-        session.begin_login(&pending, lifetime).await?;
+        self.pending_logins()
+            .begin(cookies, &pending)
+            .map_err(|e| {
+                tracing::error!(error = %e, "pending login does not serialize");
+                AuthError::Unexpected
+            })?;
         tracing::info!(return_to = %pending.return_to, "login started");
         Ok(url)
     }
 
     /// Completes a login at the callback. Returns the path to send the user to.
+    ///
+    /// The attempt is found by `state` first: a callback that matches no attempt of this
+    /// browser changes nothing (it cannot spoil a login in progress in another tab). A
+    /// matching attempt is used up by this callback whatever its outcome.
     pub async fn finish_login(
         &self,
         session: &AuthSession,
+        cookies: &Cookies,
         params: CallbackParams,
     ) -> Result<String, AuthError> {
-        // Whatever happens next, this login attempt is used up.
-        let pending = session.take_pending_login().await?;
+        let lookup = match params.state.as_deref() {
+            Some(state) => self.pending_logins().take(cookies, state),
+            None => Lookup::Nothing,
+        };
+        let pending = match lookup {
+            Lookup::Found(pending) => pending,
+            unmatched => return self.unmatched_callback(session, &params, unmatched).await,
+        };
 
+        let age = now() - pending.created_at;
+        if age < 0 || age as u64 > self.settings.login_timeout.as_secs() {
+            tracing::warn!(age_secs = age, "pending login expired");
+            return Err(AuthError::LoginExpired);
+        }
         if let Some(error) = params.error.as_deref() {
             let description = params.error_description.as_deref().unwrap_or("");
             tracing::warn!(
@@ -106,31 +134,47 @@ impl AuthService {
                 AuthError::ProviderRejected
             });
         }
-
-        let Some(state) = params.state.as_deref() else {
-            tracing::warn!("callback without state");
-            return Err(AuthError::NoLoginInProgress);
-        };
-        let Some(pending) = pending else {
-            tracing::warn!(
-                "callback without a pending login in this session (replayed or foreign)"
-            );
-            return Err(AuthError::NoLoginInProgress);
-        };
-        if !bool::from(state.as_bytes().ct_eq(pending.state.as_bytes())) {
-            tracing::warn!("callback state does not match the pending login");
-            return Err(AuthError::StateMismatch);
-        }
-        let age = now() - pending.created_at;
-        if age < 0 || age as u64 > self.config.login_timeout.as_secs() {
-            tracing::warn!(age_secs = age, "pending login expired");
-            return Err(AuthError::LoginExpired);
-        }
         let Some(code) = params.code else {
             tracing::warn!("callback without code");
             return Err(AuthError::MissingCode);
         };
 
+        let user = self.redeem(code, &pending).await?;
+        session.complete_login(&user).await?;
+        tracing::info!(sub = ?user.claims.get("sub"), "login completed");
+        Ok(pending.return_to)
+    }
+
+    /// A callback whose state matches no attempt of this browser: a reload of `/callback`
+    /// after the login succeeded, a second tab's stale link, a stray `?error=…`, or a forged
+    /// or replayed callback. A logged-in user goes home; anyone else sees why nothing happened.
+    async fn unmatched_callback(
+        &self,
+        session: &AuthSession,
+        params: &CallbackParams,
+        lookup: Lookup,
+    ) -> Result<String, AuthError> {
+        if session.user().await?.is_some() {
+            tracing::info!("callback without a matching login, already logged in: going home");
+            return Ok("/".to_owned());
+        }
+        tracing::warn!(
+            has_state = params.state.is_some(),
+            has_error = params.error.is_some(),
+            "callback without a matching login in this browser (replayed, stale or forged)"
+        );
+        Err(match lookup {
+            Lookup::OtherAttempts => AuthError::StateMismatch,
+            _ => AuthError::NoLoginInProgress,
+        })
+    }
+
+    /// Exchanges the code and verifies the id_token: the user to log in.
+    async fn redeem(
+        &self,
+        code: String,
+        pending: &PendingLogin,
+    ) -> Result<LoggedInUser, AuthError> {
         let metadata = self.provider.metadata().await?;
         let client = self.provider.client(&metadata);
         let token_response = client
@@ -149,32 +193,25 @@ impl AuthService {
             return Err(AuthError::ProviderBadResponse);
         };
         let nonce = Nonce::new(pending.nonce.clone());
-        let claims = match self.verify(&client, id_token, &nonce, token_response.access_token()) {
+        let access_token = token_response.access_token();
+        let claims = match self.verify(&client, id_token, &nonce, access_token) {
             Err(Verification::UnknownKey) => {
                 tracing::info!("id_token signed with an unknown key: refetching the JWKS");
-                match self.provider.refetch_jwks().await? {
-                    Some(metadata) => {
-                        let client = self.provider.client(&metadata);
-                        self.verify(&client, id_token, &nonce, token_response.access_token())
-                    }
-                    None => Err(Verification::UnknownKey),
-                }
+                let metadata = self.provider.refetch_jwks().await?;
+                let client = self.provider.client(&metadata);
+                self.verify(&client, id_token, &nonce, access_token)
             }
             other => other,
         }
         .map_err(|failure| failure.into_auth_error())?;
 
-        let session_expires_at = now() + self.config.session_ttl.as_secs() as i64;
-        let user = LoggedInUser {
+        Ok(LoggedInUser {
             claims,
             id_token: id_token.to_string(),
-            access_token: token_response.access_token().secret().clone(),
+            access_token: access_token.secret().clone(),
             refresh_token: token_response.refresh_token().map(|t| t.secret().clone()),
-            session_expires_at,
-        };
-        session.complete_login(&user).await?;
-        tracing::info!(sub = ?user.claims.get("sub"), "login completed");
-        Ok(pending.return_to)
+            session_expires_at: now() + self.settings.session_ttl.as_secs() as i64,
+        })
     }
 
     fn verify(
@@ -184,7 +221,7 @@ impl AuthService {
         nonce: &Nonce,
         access_token: &openidconnect::AccessToken,
     ) -> Result<Map<String, Value>, Verification> {
-        let skew = chrono::Duration::from_std(self.config.clock_skew).unwrap_or_default();
+        let skew = chrono::Duration::from_std(self.settings.clock_skew).unwrap_or_default();
         let verifier = client
             .id_token_verifier()
             .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
@@ -216,41 +253,6 @@ impl AuthService {
         // (FusionAuth adds its own, such as `tid` and `authenticationType`).
         raw_claims(&id_token.to_string())
             .ok_or_else(|| Verification::Invalid("id_token payload is not a JSON object".into()))
-    }
-
-    /// Ends the local session and returns where to send the browser: the provider's
-    /// end-session endpoint when the user was logged in and it is known, else `/`.
-    pub async fn logout(&self, session: &AuthSession) -> Result<String, AuthError> {
-        let Some(user) = session.end().await? else {
-            return Ok("/".to_owned());
-        };
-        tracing::info!(sub = ?user.claims.get("sub"), "logged out locally");
-        // The local session is gone whatever the provider says; a provider we cannot reach
-        // only means its own session outlives ours.
-        let metadata = match self.provider.metadata().await {
-            Ok(metadata) => metadata,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot reach the provider to end its session");
-                return Ok("/".to_owned());
-            }
-        };
-        let Some(end_session) = metadata.additional_metadata().end_session_endpoint.clone() else {
-            tracing::warn!("the provider advertises no end_session_endpoint");
-            return Ok("/".to_owned());
-        };
-        let mut request = openidconnect::LogoutRequest::from(end_session)
-            .set_client_id(openidconnect::ClientId::new(self.config.client_id.clone()))
-            .set_post_logout_redirect_uri(PostLogoutRedirectUrl::from_url(
-                self.config.post_logout_redirect_uri.clone(),
-            ))
-            .set_state(CsrfToken::new_random());
-        match user.id_token.parse::<CoreIdToken>() {
-            Ok(id_token) => request = request.set_id_token_hint(&id_token),
-            Err(e) => {
-                tracing::warn!(error = %e, "stored id_token does not parse; logging out without a hint")
-            }
-        }
-        Ok(request.http_get_url().to_string())
     }
 }
 

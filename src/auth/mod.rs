@@ -9,11 +9,17 @@ use crate::error::AuthError;
 #[cfg(feature = "ssr")]
 pub mod flow;
 #[cfg(feature = "ssr")]
+pub mod logout;
+#[cfg(feature = "ssr")]
+pub mod pending;
+#[cfg(feature = "ssr")]
 pub mod provider;
 #[cfg(feature = "ssr")]
 pub mod return_to;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod settings;
 
 /// The query string the provider sends to `/callback`. FusionAuth adds more parameters
 /// (`locale`, `userState`); they are ignored.
@@ -38,8 +44,9 @@ pub struct Profile {
 /// Starts a login (the `/login` page runs it while rendering on the server).
 #[server(prefix = "/auth", endpoint = "start_login")]
 pub async fn start_login(return_to: Option<String>) -> Result<(), AuthError> {
-    let (auth, session) = ssr::context().await?;
-    let url = auth.start_login(&session, return_to.as_deref()).await?;
+    let auth = ssr::auth()?;
+    let cookies = ssr::cookies().await?;
+    let url = auth.start_login(&cookies, return_to.as_deref()).await?;
     ssr::redirect(url.as_str());
     Ok(())
 }
@@ -47,29 +54,30 @@ pub async fn start_login(return_to: Option<String>) -> Result<(), AuthError> {
 /// Completes a login (the `/callback` page runs it while rendering on the server).
 #[server(prefix = "/auth", endpoint = "finish_login")]
 pub async fn finish_login(params: CallbackParams) -> Result<(), AuthError> {
-    let (auth, session) = ssr::context().await?;
-    let return_to = auth.finish_login(&session, params).await?;
+    let auth = ssr::auth()?;
+    let (session, cookies) = (ssr::session().await?, ssr::cookies().await?);
+    let return_to = auth.finish_login(&session, &cookies, params).await?;
     ssr::redirect(&return_to);
     Ok(())
 }
 
-/// The Logout button: ends the local session and sends the browser to the provider's
-/// logout, which comes back through `/logout` to `/`.
+/// The Logout button: ends the local session, expires the cookie, and sends the browser to
+/// the provider's logout, which comes back through `/logout` to `/`. It never fails: even
+/// without a readable local session, the provider's session must end.
 #[server(prefix = "/auth", endpoint = "logout")]
 pub async fn logout() -> Result<(), AuthError> {
-    let (auth, session) = ssr::context().await?;
-    match auth.logout(&session).await {
-        Ok(url) => ssr::redirect(&url),
-        // `/logout` tries again; the home page it leads to shows the store's failure.
-        Err(_) => ssr::redirect(crate::defaults::LOGOUT_PATH),
-    }
+    let auth = ssr::auth()?;
+    let cookies = ssr::cookies().await?;
+    let session = ssr::session().await.ok();
+    let url = auth.logout(session.as_ref(), &cookies).await;
+    ssr::redirect(url.as_str());
     Ok(())
 }
 
 /// The logged-in user's profile, or `None` for a guest.
 #[server(prefix = "/auth", endpoint = "me")]
 pub async fn current_user() -> Result<Option<Profile>, AuthError> {
-    let (_, session) = ssr::context().await?;
+    let session = ssr::session().await?;
     Ok(session.user().await?.map(|user| ssr::profile(&user)))
 }
 
@@ -91,19 +99,33 @@ pub mod ssr {
     };
     use crate::error::AuthError;
 
-    /// The login service and this request's session.
-    pub async fn context() -> Result<(Arc<AuthService>, AuthSession), AuthError> {
-        let Some(auth) = use_context::<Arc<AuthService>>() else {
+    /// The login service.
+    pub fn auth() -> Result<Arc<AuthService>, AuthError> {
+        use_context::<Arc<AuthService>>().ok_or_else(|| {
             tracing::error!("AuthService missing from the Leptos context");
-            return Err(AuthError::Unexpected);
-        };
-        let session = leptos_axum::extract::<tower_sessions::Session>()
+            AuthError::Unexpected
+        })
+    }
+
+    /// This request's session.
+    pub async fn session() -> Result<AuthSession, AuthError> {
+        leptos_axum::extract::<tower_sessions::Session>()
             .await
+            .map(AuthSession::new)
             .map_err(|e| {
                 tracing::error!(error = %e, "no session on the request (is the session layer installed?)");
                 AuthError::SessionStore
-            })?;
-        Ok((auth, AuthSession::new(session)))
+            })
+    }
+
+    /// This request's cookie jar (the one the session layer parses and writes back).
+    pub async fn cookies() -> Result<tower_cookies::Cookies, AuthError> {
+        leptos_axum::extract::<tower_cookies::Cookies>()
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "no cookie jar on the request (is the session layer installed?)");
+                AuthError::Unexpected
+            })
     }
 
     /// Redirects the browser, for page navigations and plain form posts alike:

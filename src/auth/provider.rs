@@ -1,9 +1,11 @@
 //! The OpenID provider as this app sees it: discovery and JWKS, fetched lazily and cached.
 //!
 //! The app starts even when the provider is down. Discovery (with its JWKS) is fetched on
-//! the first login and kept; a failed fetch is retried by the next request that needs it.
-//! `openidconnect` never refetches the JWKS by itself, so an id_token signed with a key we
-//! have not seen triggers one rate-limited refetch (key rotation).
+//! the first request that needs it and kept. While it is being fetched, every other request
+//! that needs it waits for that one fetch (never a queue of fetches), and a failed fetch is
+//! remembered for `provider_retry_after`: meanwhile requests fail at once, without a request
+//! to the provider. `openidconnect` never refetches the JWKS by itself, so an id_token signed
+//! with a key we have not seen triggers one rate-limited refetch (key rotation).
 
 use std::{
     sync::Arc,
@@ -18,7 +20,8 @@ use openidconnect::{
 use secrecy::ExposeSecret;
 use tokio::sync::{Mutex, RwLock};
 
-use crate::{error::AuthError, server::config::Config};
+use super::settings::AuthSettings;
+use crate::error::AuthError;
 
 /// The client type `from_provider_metadata` gives: auth URL set, token and userinfo URLs
 /// taken from discovery.
@@ -34,33 +37,45 @@ pub type ProviderClient = CoreClient<
 /// Shortest time between two JWKS refetches.
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Longest wait for a TCP connection to the provider.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The one HTTP client the server uses to talk to the provider: no redirects followed
 /// (as the OAuth specs require for these endpoints), bounded timeouts, an honest User-Agent.
-pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .timeout(timeout)
         .user_agent(concat!("fusionauth-leptos/", env!("CARGO_PKG_VERSION")))
         .build()
 }
 
 pub struct Provider {
-    config: Arc<Config>,
+    settings: Arc<AuthSettings>,
     http: reqwest::Client,
     metadata: RwLock<Option<Arc<ProviderMetadataWithLogout>>>,
-    /// Serialises discovery and JWKS refetches; holds when the JWKS was last *re*fetched
-    /// (the first unknown key after discovery always gets a refetch).
-    refresh: Mutex<Option<Instant>>,
+    /// Held while discovery or a JWKS refetch runs, so there is one fetch at a time and the
+    /// requests that wait for it share its result.
+    fetch: Mutex<FetchState>,
+}
+
+#[derive(Default)]
+struct FetchState {
+    /// The last failed discovery, remembered for `provider_retry_after`.
+    failed: Option<(Instant, AuthError)>,
+    /// When the JWKS was last *re*fetched (the first unknown key after discovery always
+    /// gets a refetch).
+    jwks_refetched: Option<Instant>,
 }
 
 impl Provider {
-    pub fn new(config: Arc<Config>, http: reqwest::Client) -> Self {
+    pub fn new(settings: Arc<AuthSettings>, http: reqwest::Client) -> Self {
         Self {
-            config,
+            settings,
             http,
             metadata: RwLock::new(None),
-            refresh: Mutex::new(None),
+            fetch: Mutex::new(FetchState::default()),
         }
     }
 
@@ -73,38 +88,60 @@ impl Provider {
         if let Some(metadata) = self.metadata.read().await.as_ref() {
             return Ok(metadata.clone());
         }
-        let _serialised = self.refresh.lock().await;
-        // Another request may have discovered while we waited for the lock.
+        let mut state = self.fetch.lock().await;
+        // The fetch we waited for may have succeeded, or failed moments ago.
         if let Some(metadata) = self.metadata.read().await.as_ref() {
             return Ok(metadata.clone());
         }
-        let issuer = IssuerUrl::new(self.config.issuer.clone()).map_err(|e| {
+        if let Some((at, error)) = state.failed {
+            if at.elapsed() < self.settings.provider_retry_after {
+                return Err(error);
+            }
+        }
+        let discovered = self.discover().await;
+        state.failed = discovered.as_ref().err().map(|e| (Instant::now(), *e));
+        let discovered = Arc::new(discovered?);
+        *self.metadata.write().await = Some(discovered.clone());
+        Ok(discovered)
+    }
+
+    async fn discover(&self) -> Result<ProviderMetadataWithLogout, AuthError> {
+        let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| {
             tracing::error!(error = %e, "ISSUER is not a valid issuer URL");
             AuthError::Unexpected
         })?;
         let discovered = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| discovery_error(&self.config.issuer, e))?;
-        tracing::info!(issuer = %self.config.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
-        let discovered = Arc::new(discovered);
-        *self.metadata.write().await = Some(discovered.clone());
+            .map_err(|e| discovery_error(&self.settings.issuer, e))?;
+        tracing::info!(issuer = %self.settings.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
         Ok(discovered)
     }
 
-    /// Refetches the JWKS after an id_token named a key we do not have. Returns the new
-    /// metadata, or `None` when a refetch happened too recently to try again.
-    pub async fn refetch_jwks(&self) -> Result<Option<Arc<ProviderMetadataWithLogout>>, AuthError> {
-        let mut last_fetch = self.refresh.lock().await;
-        if last_fetch.is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL) {
-            tracing::warn!(
-                "unknown signing key, but the JWKS was refetched moments ago: not again"
-            );
-            return Ok(None);
-        }
+    /// The metadata if discovery has already succeeded; never waits or fetches.
+    pub async fn cached_metadata(&self) -> Option<Arc<ProviderMetadataWithLogout>> {
+        self.metadata.read().await.clone()
+    }
+
+    /// Refetches the JWKS after an id_token named a key we do not have, and returns the
+    /// metadata to verify with again. Within [`JWKS_REFETCH_INTERVAL`] of the last refetch it
+    /// fetches nothing and returns the current metadata: a request that waited for another's
+    /// refetch then verifies with the keys that refetch brought.
+    pub async fn refetch_jwks(&self) -> Result<Arc<ProviderMetadataWithLogout>, AuthError> {
+        let mut state = self.fetch.lock().await;
         // Not `self.metadata()`: that takes the lock held here.
         let Some(current) = self.metadata.read().await.clone() else {
             return Err(AuthError::Unexpected);
         };
+        if state
+            .jwks_refetched
+            .is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL)
+        {
+            tracing::info!(
+                "unknown signing key, but the JWKS was refetched moments ago: not again"
+            );
+            return Ok(current);
+        }
+        state.jwks_refetched = Some(Instant::now());
         let jwks = CoreJsonWebKeySet::fetch_async(current.jwks_uri(), &self.http)
             .await
             .map_err(|e| {
@@ -117,20 +154,19 @@ impl Provider {
         tracing::info!(keys = jwks.keys().len(), "refetched the provider's JWKS");
         let updated = Arc::new(current.as_ref().clone().set_jwks(jwks));
         *self.metadata.write().await = Some(updated.clone());
-        *last_fetch = Some(Instant::now());
-        Ok(Some(updated))
+        Ok(updated)
     }
 
     /// An OIDC client for this app, configured from the provider's metadata.
     pub fn client(&self, metadata: &ProviderMetadataWithLogout) -> ProviderClient {
         CoreClient::from_provider_metadata(
             metadata.clone(),
-            ClientId::new(self.config.client_id.clone()),
+            ClientId::new(self.settings.client_id.clone()),
             Some(ClientSecret::new(
-                self.config.client_secret.expose_secret().to_owned(),
+                self.settings.client_secret.expose_secret().to_owned(),
             )),
         )
-        .set_redirect_uri(RedirectUrl::from_url(self.config.redirect_uri.clone()))
+        .set_redirect_uri(RedirectUrl::from_url(self.settings.redirect_uri.clone()))
     }
 }
 

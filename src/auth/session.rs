@@ -1,38 +1,19 @@
-//! A typed view of the browser's session: the pending login and the logged-in user.
+//! A typed view of the browser's session: the logged-in user.
 //!
-//! Everything here lives in the server-side session store; the browser only holds the
-//! signed, HttpOnly session id cookie.
+//! The user lives in the server-side session store; the browser only holds the signed,
+//! HttpOnly session id cookie. Logins in progress are not here: they are per-attempt
+//! cookies (`pending.rs`), so a visitor who never finishes a login leaves no session row.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use tower_sessions::{Expiry, Session};
+use tower_sessions::{session, session_store, Expiry, Session};
 
 use crate::error::AuthError;
 
-const PENDING_LOGIN: &str = "auth.pending_login";
+/// The key of the logged-in user in the session. A new release that changes
+/// [`LoggedInUser`]'s shape keeps this key: sessions of the old shape are dropped on read.
 const USER: &str = "auth.user";
-
-/// What a started login needs at its callback. Single use: taken out of the session.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct PendingLogin {
-    pub state: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
-    /// A path on this site, already checked by `return_to::sanitize`.
-    pub return_to: String,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-impl std::fmt::Debug for PendingLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingLogin")
-            .field("return_to", &self.return_to)
-            .field("created_at", &self.created_at)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The logged-in user: the verified id_token claims and the tokens, kept server-side.
 #[derive(Clone, Serialize, Deserialize)]
@@ -58,11 +39,20 @@ impl std::fmt::Debug for LoggedInUser {
 #[derive(Clone)]
 pub struct AuthSession(Session);
 
-fn store_error(op: &'static str) -> impl FnOnce(tower_sessions::session::Error) -> AuthError {
+fn store_error(op: &'static str) -> impl FnOnce(session::Error) -> AuthError {
     move |e| {
         tracing::error!(error = %e, op, "session store failure");
         AuthError::SessionStore
     }
+}
+
+/// Whether a read failed because the stored data has a shape this release cannot read
+/// (written by an older or newer release), as opposed to the store failing.
+fn is_unreadable(error: &session::Error) -> bool {
+    matches!(
+        error,
+        session::Error::SerdeJson(_) | session::Error::Store(session_store::Error::Decode(_))
+    )
 }
 
 impl AuthSession {
@@ -70,31 +60,24 @@ impl AuthSession {
         Self(session)
     }
 
-    /// Records a started login. A guest session only lives as long as the login may take.
-    pub async fn begin_login(
-        &self,
-        pending: &PendingLogin,
-        lifetime: std::time::Duration,
-    ) -> Result<(), AuthError> {
-        if self.user().await?.is_none() {
-            let until = OffsetDateTime::now_utc() + lifetime;
-            self.0.set_expiry(Some(Expiry::AtDateTime(until)));
+    /// The logged-in user, or `None` for a guest. A session this release cannot read is
+    /// treated as no session: it is deleted, and the user simply logs in again.
+    pub async fn user(&self) -> Result<Option<LoggedInUser>, AuthError> {
+        match self.0.get::<LoggedInUser>(USER).await {
+            Ok(user) => Ok(user),
+            Err(e) if is_unreadable(&e) => {
+                tracing::warn!(error = %e, "stored session has a shape this release cannot read: dropping it");
+                if let Err(e) = self.0.flush().await {
+                    tracing::warn!(error = %e, "could not delete the unreadable session");
+                }
+                Ok(None)
+            }
+            Err(e) => Err(store_error("get user")(e)),
         }
-        self.0
-            .insert(PENDING_LOGIN, pending)
-            .await
-            .map_err(store_error("insert pending login"))
     }
 
-    /// Takes the pending login out of the session, so a callback can use it once only.
-    pub async fn take_pending_login(&self) -> Result<Option<PendingLogin>, AuthError> {
-        self.0
-            .remove(PENDING_LOGIN)
-            .await
-            .map_err(store_error("remove pending login"))
-    }
-
-    /// Stores the user under a new session id (against session fixation).
+    /// Stores the user under a new session id (against session fixation). The session
+    /// layer saves it when the response is ready.
     pub async fn complete_login(&self, user: &LoggedInUser) -> Result<(), AuthError> {
         self.0.cycle_id().await.map_err(store_error("cycle id"))?;
         let until = OffsetDateTime::from_unix_timestamp(user.session_expires_at)
@@ -106,19 +89,20 @@ impl AuthSession {
             .map_err(store_error("insert user"))
     }
 
-    pub async fn user(&self) -> Result<Option<LoggedInUser>, AuthError> {
-        self.0.get(USER).await.map_err(store_error("get user"))
-    }
-
-    /// Ends the local session and deletes it from the store. Returns who was logged in.
-    pub async fn end(&self) -> Result<Option<LoggedInUser>, AuthError> {
-        if self.0.id().is_none() {
-            // No session cookie: nothing to end (FusionAuth's front-channel iframe calls
-            // `/logout` after the Logout button already ended the session).
-            return Ok(None);
+    /// Ends the local session: deletes it from the store and returns who was logged in.
+    ///
+    /// Never fails: logout must go on whatever the store says (the caller expires the
+    /// cookie and sends the browser to the provider). The session is deleted without being
+    /// marked modified, so the session layer does not try to save it again afterwards.
+    pub async fn end(&self) -> Option<LoggedInUser> {
+        self.0.id()?;
+        // A store failure is logged by `user`; an unreadable session is already deleted.
+        let user = self.user().await.unwrap_or(None);
+        if self.0.id().is_some() {
+            if let Err(e) = self.0.delete().await {
+                tracing::error!(error = %e, "could not delete the session at logout; it expires by itself");
+            }
         }
-        let user = self.user().await?;
-        self.0.flush().await.map_err(store_error("flush"))?;
-        Ok(user)
+        user
     }
 }

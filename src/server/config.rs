@@ -6,12 +6,17 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use hkdf::Hkdf;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
 use tower_sessions::cookie::Key;
 use url::Url;
 
-use crate::defaults;
+use crate::{
+    auth::settings::{AuthSettings, CookieSettings},
+    defaults,
+};
 
 /// Shortest accepted `APP_SECRET_KEY`, in bytes.
 const MIN_SECRET_KEY_LEN: usize = 32;
@@ -31,7 +36,7 @@ pub enum ConfigError {
     },
 }
 
-/// How the session cookie is signed.
+/// Where the session cookie's key came from.
 pub enum SecretKeySource {
     /// From `APP_SECRET_KEY`.
     Configured,
@@ -41,42 +46,30 @@ pub enum SecretKeySource {
 }
 
 pub struct Config {
-    /// The provider's issuer; discovery lives below it.
-    /// Exactly as configured: discovery must return this string as its `issuer`.
-    pub issuer: String,
-    pub client_id: String,
-    pub client_secret: SecretString,
+    /// What the login flow needs (issuer, client, timeouts, cookie settings).
+    pub auth: AuthSettings,
     /// The app's public base URL, without a trailing slash.
     pub app_url: Url,
-    /// `APP_URL/callback`: the OAuth redirect URI.
-    pub redirect_uri: Url,
-    /// `APP_URL/logout`: where the provider sends the browser after logout.
-    pub post_logout_redirect_uri: Url,
     /// Signs the session cookie.
     pub cookie_key: Key,
     pub cookie_key_source: SecretKeySource,
     /// SQLite file that holds the sessions.
     pub session_db: PathBuf,
-    /// Leeway for the id_token's `exp`.
-    pub clock_skew: Duration,
-    /// How long a login lasts.
-    pub session_ttl: Duration,
-    /// How long a started login may take at the provider.
-    pub login_timeout: Duration,
+    /// How often expired sessions are deleted from the store.
+    pub session_cleanup_interval: Duration,
+    /// Longest time the server works on one request before it answers "try again".
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
+            .field("auth", &self.auth)
             .field("app_url", &self.app_url.as_str())
             .field("cookie_key", &"[redacted]")
             .field("session_db", &self.session_db)
-            .field("clock_skew", &self.clock_skew)
-            .field("session_ttl", &self.session_ttl)
-            .finish()
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -126,7 +119,7 @@ impl Config {
         let redirect_uri = join(defaults::CALLBACK_PATH)?;
         let post_logout_redirect_uri = join(defaults::POST_LOGOUT_PATH)?;
 
-        let (cookie_key, cookie_key_source) = match get("APP_SECRET_KEY") {
+        let (secret, cookie_key_source) = match get("APP_SECRET_KEY") {
             Some(secret) if secret.len() < MIN_SECRET_KEY_LEN => {
                 return Err(ConfigError::Invalid {
                     var: "APP_SECRET_KEY",
@@ -134,11 +127,11 @@ impl Config {
                     fix: "Generate one with: openssl rand -base64 48",
                 })
             }
-            Some(secret) => (Key::derive_from(secret.as_bytes()), SecretKeySource::Configured),
+            Some(secret) => (secret.into_bytes(), SecretKeySource::Configured),
             None if development => {
-                let mut bytes = [0u8; 64];
+                let mut bytes = vec![0u8; 64];
                 rand::rngs::OsRng.fill_bytes(&mut bytes);
-                (Key::from(&bytes), SecretKeySource::Generated)
+                (bytes, SecretKeySource::Generated)
             }
             None => {
                 return Err(ConfigError::Missing {
@@ -148,34 +141,94 @@ impl Config {
             }
         };
 
-        Ok(Self {
+        let provider_timeout = Duration::from_secs(parse_secs(&get, "PROVIDER_TIMEOUT_SECS", 10)?);
+        let request_timeout = Duration::from_secs(parse_secs(&get, "REQUEST_TIMEOUT_SECS", 30)?);
+        if provider_timeout.is_zero() || request_timeout <= provider_timeout {
+            return Err(ConfigError::Invalid {
+                var: "REQUEST_TIMEOUT_SECS",
+                reason: format!(
+                    "{}s is not longer than PROVIDER_TIMEOUT_SECS ({}s), or that is 0",
+                    request_timeout.as_secs(),
+                    provider_timeout.as_secs()
+                ),
+                fix: "A request may wait for the provider: keep REQUEST_TIMEOUT_SECS well above PROVIDER_TIMEOUT_SECS (defaults 30 and 10)",
+            });
+        }
+
+        let auth = AuthSettings {
             issuer,
-            client_id: get("CLIENT_ID").unwrap_or_else(|| defaults::CLIENT_ID.to_owned()),
+            client_id: normalize_client_id(
+                &get("CLIENT_ID").unwrap_or_else(|| defaults::CLIENT_ID.to_owned()),
+            ),
             client_secret: SecretString::from(
                 get("CLIENT_SECRET").unwrap_or_else(|| defaults::CLIENT_SECRET.to_owned()),
             ),
-            app_url,
             redirect_uri,
             post_logout_redirect_uri,
-            cookie_key,
+            clock_skew: Duration::from_secs(parse_secs(&get, "CLOCK_SKEW_SECS", 60)?),
+            session_ttl: Duration::from_secs(parse_secs(&get, "SESSION_TTL_SECS", 8 * 3600)?),
+            login_timeout: Duration::from_secs(10 * 60),
+            provider_timeout,
+            provider_retry_after: Duration::from_secs(5),
+            cookies: CookieSettings {
+                secure: app_url.scheme() == "https",
+                pending_login_key: derive_key(&secret, "pending-login"),
+            },
+        };
+        Ok(Self {
+            auth,
+            app_url,
+            // The session cookie's key is derived as it always was, so upgrading the app
+            // keeps everybody logged in.
+            cookie_key: Key::derive_from(&secret),
             cookie_key_source,
             session_db: PathBuf::from(
                 get("SESSION_DB").unwrap_or_else(|| ".data/sessions.db".to_owned()),
             ),
-            clock_skew: Duration::from_secs(parse_secs(&get, "CLOCK_SKEW_SECS", 60)?),
-            session_ttl: Duration::from_secs(parse_secs(&get, "SESSION_TTL_SECS", 8 * 3600)?),
-            login_timeout: Duration::from_secs(10 * 60),
+            session_cleanup_interval: Duration::from_secs(60),
+            request_timeout,
         })
     }
 
     /// Whether cookies must carry `Secure`: whenever the app is served over https.
     pub fn secure_cookies(&self) -> bool {
-        self.app_url.scheme() == "https"
+        self.auth.cookies.secure
     }
 
     /// Whether `CLIENT_SECRET` is still the tutorial's development value.
     pub fn uses_development_client_secret(&self) -> bool {
-        self.client_secret.expose_secret() == defaults::CLIENT_SECRET
+        self.auth.client_secret.expose_secret() == defaults::CLIENT_SECRET
+    }
+}
+
+/// A key for one purpose, derived from `APP_SECRET_KEY` with HKDF-SHA256, so that keys for
+/// different jobs are independent of each other.
+fn derive_key(secret: &[u8], purpose: &str) -> Key {
+    let mut okm = [0u8; 64];
+    let info = format!("fusionauth-leptos {purpose} v1");
+    // 64 bytes is far below HKDF-SHA256's limit of 255 * 32: this cannot fail.
+    if Hkdf::<Sha256>::new(None, secret)
+        .expand(info.as_bytes(), &mut okm)
+        .is_err()
+    {
+        unreachable!("HKDF output of 64 bytes is always valid");
+    }
+    Key::from(&okm)
+}
+
+/// FusionAuth's ids are UUIDs, which FusionAuth writes in lower case (the id_token's `aud`
+/// among them); a kickstart or `.env` may spell them in upper case.
+fn normalize_client_id(value: &str) -> String {
+    let groups: Vec<&str> = value.split('-').collect();
+    let is_uuid = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if is_uuid {
+        value.to_ascii_lowercase()
+    } else {
+        value.to_owned()
     }
 }
 
@@ -226,13 +279,17 @@ mod tests {
     #[test]
     fn development_defaults_match_the_tutorial() {
         let c = config(&[], true).expect("defaults are valid");
-        assert_eq!(c.issuer, "http://localhost:9011");
-        assert_eq!(c.client_id, defaults::CLIENT_ID);
-        assert_eq!(c.redirect_uri.as_str(), "http://localhost:3000/callback");
+        assert_eq!(c.auth.issuer, "http://localhost:9011");
+        assert_eq!(c.auth.client_id, defaults::CLIENT_ID);
         assert_eq!(
-            c.post_logout_redirect_uri.as_str(),
+            c.auth.redirect_uri.as_str(),
+            "http://localhost:3000/callback"
+        );
+        assert_eq!(
+            c.auth.post_logout_redirect_uri.as_str(),
             "http://localhost:3000/logout"
         );
+        assert_eq!(c.auth.cookies.session_name(), "fa_leptos_session");
         assert!(matches!(c.cookie_key_source, SecretKeySource::Generated));
         assert!(!c.secure_cookies());
     }
@@ -271,7 +328,54 @@ mod tests {
         )
         .expect("valid");
         assert!(c.secure_cookies());
-        assert_eq!(c.redirect_uri.as_str(), "https://app.example.com/callback");
+        assert_eq!(
+            c.auth.redirect_uri.as_str(),
+            "https://app.example.com/callback"
+        );
+        // Secure cookies get the prefixes that make browsers enforce it.
+        assert_eq!(c.auth.cookies.session_name(), "__Host-fa_leptos_session");
+        assert!(c.auth.cookies.pending_prefix().starts_with("__Secure-"));
+    }
+
+    #[test]
+    fn client_id_uuid_is_compared_in_lower_case() {
+        let upper = defaults::CLIENT_ID.to_ascii_uppercase();
+        let c = config(&[("CLIENT_ID", &upper)], true).expect("valid");
+        assert_eq!(c.auth.client_id, defaults::CLIENT_ID);
+        let c = config(&[("CLIENT_ID", "Not-A-Uuid")], true).expect("valid");
+        assert_eq!(
+            c.auth.client_id, "Not-A-Uuid",
+            "other ids are kept as they are"
+        );
+    }
+
+    #[test]
+    fn request_timeout_must_exceed_the_provider_timeout() {
+        let err = config(
+            &[
+                ("PROVIDER_TIMEOUT_SECS", "30"),
+                ("REQUEST_TIMEOUT_SECS", "30"),
+            ],
+            true,
+        )
+        .expect_err("must fail");
+        assert!(
+            err.to_string()
+                .starts_with("REQUEST_TIMEOUT_SECS is not valid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keys_for_different_purposes_differ() {
+        let secret = b"a-secret-that-is-long-enough-for-the-app-0123";
+        let pending = derive_key(secret, "pending-login");
+        assert_ne!(pending.master(), derive_key(secret, "other").master());
+        assert_ne!(pending.master(), Key::derive_from(secret).master());
+        assert_eq!(
+            pending.master(),
+            derive_key(secret, "pending-login").master()
+        );
     }
 
     #[test]

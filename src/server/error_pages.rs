@@ -1,13 +1,16 @@
-//! The error page for a session that could not be saved.
+//! Error pages for failures outside Leptos's rendering.
 //!
-//! tower-sessions saves the session after the page has rendered; when the store fails then,
-//! it logs the error and replaces the whole response with an empty 500. This layer, outside
-//! the session layer, turns that empty 500 into the app's error page, so the user sees what
-//! happened and a way back, as for every other failure.
+//! Three layers answer without a page of their own: tower-sessions, when saving the session
+//! after the page rendered fails (it replaces the response with an empty 500); the request
+//! timeout (an empty 503); and axum itself (an empty 405 for a wrong method). The
+//! cross-site guard refuses before any page renders. All of them get the app's error page
+//! here, with the same status, so the user always sees what happened and a way back.
+
+use std::sync::Arc;
 
 use axum::{
     body::Body,
-    extract::Request,
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -15,32 +18,81 @@ use http::{header, HeaderValue, StatusCode};
 
 use crate::error::AuthError;
 
-pub async fn page_for_empty_500(request: Request, next: Next) -> Response {
+/// Renders the static error page; knows the stylesheet's (possibly hashed) address.
+#[derive(Clone)]
+pub struct ErrorPages {
+    stylesheet: Arc<str>,
+}
+
+impl ErrorPages {
+    pub fn new(stylesheet: impl Into<Arc<str>>) -> Self {
+        Self {
+            stylesheet: stylesheet.into(),
+        }
+    }
+
+    /// The page for `error`, with its status.
+    pub fn response(&self, error: AuthError) -> Response {
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.page(status, error.title(), error.message())
+    }
+
+    fn page(&self, status: StatusCode, title: &str, message: &str) -> Response {
+        (
+            status,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            Body::from(render(&self.stylesheet, status.as_u16(), title, message)),
+        )
+            .into_response()
+    }
+
+    /// The page for an error response that has no body of its own (no `Content-Type`).
+    fn for_bare(&self, status: StatusCode) -> Response {
+        match status.as_u16() {
+            // tower-sessions could not save the session (it logged the detail).
+            500 => self.response(AuthError::SessionStore),
+            // The request timeout.
+            503 => self.response(AuthError::Timeout),
+            _ => self.page(
+                status,
+                "Something went wrong",
+                "This request could not be handled. Please go back to the start.",
+            ),
+        }
+    }
+}
+
+/// Turns an error response without a body into the error page. `Set-Cookie` headers are
+/// kept: a callback that failed while saving must still remove its pending-login cookie.
+pub async fn page_for_bare_errors(
+    State(pages): State<ErrorPages>,
+    request: Request,
+    next: Next,
+) -> Response {
     let response = next.run(request).await;
-    let is_bare_500 = response.status() == StatusCode::INTERNAL_SERVER_ERROR
-        && !response.headers().contains_key(header::CONTENT_TYPE);
-    if !is_bare_500 {
+    let status = response.status();
+    if status.as_u16() < 400 || response.headers().contains_key(header::CONTENT_TYPE) {
         return response;
     }
-    // The detail was logged by the session layer ("failed to save session").
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        Body::from(page(AuthError::SessionStore)),
-    )
-        .into_response()
+    let mut page = pages.for_bare(status);
+    for (name, value) in response.headers() {
+        if name == header::SET_COOKIE || name == header::ALLOW {
+            page.headers_mut().append(name, value.clone());
+        }
+    }
+    page
 }
 
 /// A static rendering of the app's error page: the same stylesheet, header and card, no
 /// scripts (nothing on it needs them).
-fn page(error: AuthError) -> String {
-    let (title, message, status) = (error.title(), error.message(), error.status());
+fn render(stylesheet: &str, status: u16, title: &str, message: &str) -> String {
     format!(
         r##"<!DOCTYPE html>
 <html lang="en">
@@ -49,7 +101,7 @@ fn page(error: AuthError) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/fusionauth-leptos.css">
+<link rel="stylesheet" href="{stylesheet}">
 <title>{title} | FusionAuth + Leptos</title>
 </head>
 <body>

@@ -1,8 +1,11 @@
-//! The axum server: configuration, sessions, routes.
+//! The axum server: configuration, sessions, security layers, routes.
 
 pub mod config;
-mod guest_cache;
-mod store_failure;
+mod error_pages;
+pub mod guest_cache;
+mod security;
+mod static_files;
+mod store;
 
 use std::{
     net::SocketAddr,
@@ -10,25 +13,23 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use axum::{routing::get, Router};
+use axum::{
+    routing::{any, get},
+    Router,
+};
+use http::{header, HeaderValue};
 use leptos::prelude::*;
-use leptos_axum::{
-    generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes,
-};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tower_sessions::{
-    cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
-};
-use tower_sessions_sqlx_store::SqliteStore;
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     app::{shell, App},
-    auth::{flow::AuthService, provider},
+    auth::{flow::AuthService, logout::front_channel_logout, provider},
 };
 use config::{Config, SecretKeySource};
-
-/// The session cookie's name: FusionAuth's own cookies live on `localhost` too.
-pub const SESSION_COOKIE: &str = "fa_leptos_session";
+use error_pages::ErrorPages;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -101,75 +102,106 @@ async fn serve() -> Result<(), StartupError> {
         .map_err(StartupError::Serve)
 }
 
-/// The whole app as an axum router: pages, server functions, static files, sessions.
-/// Tests call this to run the real server on a port of their own.
+/// The whole app as an axum router: pages, server functions, static files, sessions, and the
+/// security layers around them. Tests call this to run the real server on a port of their own.
 pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Router, StartupError> {
     warn_about_development_settings(&config);
-    let store = open_session_store(&config).await?;
+    let stylesheet =
+        static_files::stylesheet_href(&leptos_options).map_err(StartupError::Leptos)?;
+    let pages = ErrorPages::new(stylesheet);
+    let store = store::open(&config.session_db, config.session_cleanup_interval).await?;
     let session_layer = SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE)
+        .with_name(config.auth.cookies.session_name())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_path("/")
         .with_expiry(Expiry::OnSessionEnd)
         .with_signed(config.cookie_key.clone());
+    let csp = Arc::new(security::ContentSecurityPolicy::new(
+        &config.auth,
+        &config.app_url,
+        &leptos_options,
+    ));
+    let same_origin = security::SameOriginOnly {
+        origin: HeaderValue::from_str(&config.app_url.origin().ascii_serialization())
+            .map_err(|e| StartupError::Leptos(format!("APP_URL origin: {e}")))?,
+        pages: pages.clone(),
+    };
+    let hsts = config
+        .secure_cookies()
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    let request_timeout = config.request_timeout;
 
-    let auth = Arc::new(AuthService::new(Arc::new(config), provider::http_client()?));
+    let http = provider::http_client(config.auth.provider_timeout)?;
+    let auth = Arc::new(AuthService::new(Arc::new(config.auth), http));
     let state = AppState {
         leptos_options,
         auth: auth.clone(),
     };
     let routes = route_list();
-    let context = {
+    let page_context = {
         let auth = auth.clone();
         move || {
             provide_context(auth.clone());
+            security::provide_nonce_to_leptos();
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                // Pages show per-user data: never cache them; never leak the callback's
-                // query string to other sites.
-                response.insert_header(
-                    http::header::CACHE_CONTROL,
-                    http::HeaderValue::from_static("no-store"),
-                );
-                response.insert_header(
-                    http::header::REFERRER_POLICY,
-                    http::HeaderValue::from_static("same-origin"),
-                );
+                // Pages show per-user data: never cache them.
+                response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
         }
     };
-    let server_fn_context = {
-        let auth = auth.clone();
-        move || provide_context(auth.clone())
-    };
+    let not_found = leptos_axum::render_app_async_with_context(page_context.clone(), {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    });
+    let files = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(static_files::cache_control))
+        .service(static_files::files(&state.leptos_options, any(not_found)));
 
     Ok(Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(crate::defaults::LOGOUT_PATH, get(front_channel_logout))
-        .route(
-            "/auth/{*fn_name}",
-            get({
-                let ctx = server_fn_context.clone();
-                move |req| handle_server_fns_with_context(ctx.clone(), req)
-            })
-            .post({
-                let ctx = server_fn_context.clone();
-                move |req| handle_server_fns_with_context(ctx.clone(), req)
-            }),
-        )
-        .leptos_routes_with_context(&state, routes, context.clone(), {
+        // Also registers every server function, at `/auth/<name>`, for POST only.
+        .leptos_routes_with_context(&state, routes, page_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback_service(static_files(&state.leptos_options, context))
-        .layer(session_layer)
-        .layer(axum::middleware::from_fn(
-            store_failure::page_for_empty_500,
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn_with_state(
+            same_origin,
+            security::same_origin_only,
         ))
+        // Innermost first: the guest cache sees the session the session layer parsed.
         .layer(axum::middleware::from_fn_with_state(
             guest_cache::GuestPageCache::default(),
             guest_cache::serve,
+        ))
+        .layer(session_layer)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            pages,
+            error_pages::page_for_bare_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            csp,
+            security::content_security_policy,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // The callback's URL carries the authorization code: never send it to another site.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
         .layer(tower_http::compression::CompressionLayer::new())
@@ -184,28 +216,6 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         .with_state(state))
 }
 
-/// Everything that is not a route: the files under the site root (`/pkg/…`, `public/`), served
-/// as they are (with their precompressed `.br`/`.gz` when the browser accepts them), else the
-/// app's "Page not found" page with status 404.
-///
-/// Not `leptos_axum::file_and_error_handler`: it answers a found file inside a reactive owner
-/// that inherits whatever owner is current on the worker thread, and so can move a page being
-/// rendered at that moment (say, `/login`) its status and headers, `Location` included, onto
-/// the file's response. The login then stays on its page, and the file carries the redirect.
-fn static_files(
-    options: &LeptosOptions,
-    context: impl Fn() + Clone + Send + Sync + 'static,
-) -> tower_http::services::ServeDir<axum::routing::MethodRouter> {
-    let not_found = leptos_axum::render_app_async_with_context(context, {
-        let options = options.clone();
-        move || shell(options.clone())
-    });
-    tower_http::services::ServeDir::new(&*options.site_root)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(axum::routing::any(not_found))
-}
-
 /// The app's routes, generated once per process.
 ///
 /// While Leptos generates a route list it suspends every resource in the whole process (a
@@ -215,58 +225,6 @@ fn static_files(
 fn route_list() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-/// `GET /logout`: FusionAuth's logoutURL, loaded by its logout page in a hidden iframe, and
-/// the post-logout redirect. Ends the local session, idempotently, and goes home. A plain
-/// handler rather than a page: it renders nothing, so the answer is always this redirect.
-async fn front_channel_logout(session: tower_sessions::Session) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    // A store failure is logged by AuthSession; the home page shows whether the session stands.
-    if let Ok(Some(user)) = crate::auth::session::AuthSession::new(session).end().await {
-        tracing::info!(sub = ?user.claims.get("sub"), "logged out by the provider's logout");
-    }
-    (
-        http::StatusCode::FOUND,
-        [
-            (http::header::LOCATION, "/"),
-            (http::header::CACHE_CONTROL, "no-store"),
-        ],
-    )
-        .into_response()
-}
-
-async fn open_session_store(config: &Config) -> Result<SqliteStore, StartupError> {
-    let path = &config.session_db;
-    let error = |source| StartupError::SessionStore {
-        path: path.display().to_string(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| error(sqlx::Error::Io(e)))?;
-    }
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // With WAL, NORMAL is durable across crashes of the app; a power cut can lose only the
-        // last session writes. FULL (sqlx's default) waited for the disk on every write and
-        // doubled the app's time per login (make bench).
-        .synchronous(SqliteSynchronous::Normal);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-        .map_err(error)?;
-    let store = SqliteStore::new(pool);
-    store.migrate().await.map_err(error)?;
-    // Expired sessions are deleted in the background, once a minute.
-    tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(60)),
-    );
-    Ok(store)
 }
 
 fn warn_about_development_settings(config: &Config) {

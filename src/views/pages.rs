@@ -20,7 +20,12 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(profile)) => view! { <ProfileView profile /> }.into_any(),
-                    Ok(None) => view! { <GuestView /> }.into_any(),
+                    Ok(None) => {
+                        // The same page for every guest: the server may serve it from memory.
+                        #[cfg(feature = "ssr")]
+                        crate::server::guest_cache::mark_as_guest_rendering();
+                        view! { <GuestView /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
             })}

@@ -1,6 +1,6 @@
 //! The real app, on a free port, with a browser-like HTTP client.
 
-use std::{collections::HashMap, path::PathBuf, time::Duration};
+use std::{collections::HashMap, path::PathBuf};
 
 use fusionauth_leptos::server::{self, config::Config};
 use leptos::config::LeptosOptions;
@@ -11,9 +11,12 @@ use super::provider::{CLIENT_ID, CLIENT_SECRET};
 
 pub const SECRET_KEY: &str = "integration-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
 
+/// A hashed asset name as cargo-leptos writes them with `hash-files`.
+pub const HASHED_WASM: &str = "pkg/fusionauth-leptos.AbCdEfGhIjKlMnOpQrStUv.wasm";
+
 pub struct TestApp {
     pub base: String,
-    /// A browser: keeps cookies, does not follow redirects, asks for HTML.
+    /// A browser: keeps cookies (by path and expiry), does not follow redirects, asks for HTML.
     pub browser: reqwest::Client,
     pub session_db: PathBuf,
     task: tokio::task::JoinHandle<()>,
@@ -22,7 +25,7 @@ pub struct TestApp {
 }
 
 /// The favicon the app serves, as its tests expect to receive it.
-pub const FAVICON: &str = include_str!("../../public/favicon.svg");
+pub const FAVICON: &str = include_str!("../../../public/favicon.svg");
 
 impl Drop for TestApp {
     fn drop(&mut self) {
@@ -33,7 +36,23 @@ impl Drop for TestApp {
 pub struct AppSettings {
     pub issuer: String,
     pub session_db: PathBuf,
-    pub login_timeout: Option<Duration>,
+    /// Environment variables set on top of the test defaults.
+    pub vars: Vec<(&'static str, String)>,
+}
+
+impl AppSettings {
+    pub fn new(issuer: &str, dir: &tempfile::TempDir) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            session_db: dir.path().join("sessions.db"),
+            vars: Vec::new(),
+        }
+    }
+
+    pub fn with_var(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.vars.push((name, value.into()));
+        self
+    }
 }
 
 pub fn browser() -> reqwest::Client {
@@ -47,30 +66,38 @@ pub fn browser() -> reqwest::Client {
         .redirect(redirect::Policy::none())
         .default_headers(headers)
         // A stuck request fails its test instead of stalling the whole run.
-        .timeout(Duration::from_secs(30))
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("client builds")
 }
 
+/// The configuration a test app starts from, at `base`.
+pub fn test_config(settings: &AppSettings, base: &str) -> Config {
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("ISSUER", settings.issuer.clone()),
+        ("CLIENT_ID", CLIENT_ID.to_owned()),
+        ("CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("APP_URL", base.to_owned()),
+        ("APP_SECRET_KEY", SECRET_KEY.to_owned()),
+        ("SESSION_DB", settings.session_db.display().to_string()),
+    ]);
+    vars.extend(settings.vars.iter().map(|(k, v)| (*k, v.clone())));
+    Config::from_lookup(|name| vars.get(name).cloned(), false).expect("valid test config")
+}
+
 pub async fn spawn_app(settings: AppSettings) -> TestApp {
+    spawn_app_with(settings, |_| {}).await
+}
+
+/// Runs the app with the test configuration, changed by `edit` first.
+pub async fn spawn_app_with(settings: AppSettings, edit: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("free port");
     let addr = listener.local_addr().expect("bound");
     let base = format!("http://127.0.0.1:{}", addr.port());
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("ISSUER", settings.issuer.clone()),
-        ("CLIENT_ID", CLIENT_ID.to_owned()),
-        ("CLIENT_SECRET", CLIENT_SECRET.to_owned()),
-        ("APP_URL", base.clone()),
-        ("APP_SECRET_KEY", SECRET_KEY.to_owned()),
-        ("SESSION_DB", settings.session_db.display().to_string()),
-    ]);
-    let mut config =
-        Config::from_lookup(|name| vars.get(name).cloned(), false).expect("valid test config");
-    if let Some(timeout) = settings.login_timeout {
-        config.login_timeout = timeout;
-    }
+    let mut config = test_config(&settings, &base);
+    edit(&mut config);
     let site_root = tempfile::tempdir().expect("site root");
     std::fs::write(site_root.path().join("favicon.svg"), FAVICON).expect("favicon");
     std::fs::create_dir(site_root.path().join("pkg")).expect("pkg dir");
@@ -79,6 +106,7 @@ pub async fn spawn_app(settings: AppSettings) -> TestApp {
         "body { margin: 0 }\n",
     )
     .expect("stylesheet");
+    std::fs::write(site_root.path().join(HASHED_WASM), b"\0asm").expect("hashed asset");
     let options = LeptosOptions::builder()
         .output_name("fusionauth-leptos")
         .site_root(site_root.path().display().to_string())
@@ -102,6 +130,8 @@ pub struct LoginStart {
     pub state: String,
     pub nonce: String,
     pub authorize_url: Url,
+    /// The `Set-Cookie` headers of the `/login` response.
+    pub cookies: Vec<String>,
 }
 
 impl TestApp {
@@ -119,25 +149,7 @@ impl TestApp {
 
     /// Starts a login like a browser clicking Login, and reads what the app sent to the provider.
     pub async fn start_login(&self, return_to: &str) -> LoginStart {
-        let response = self
-            .browser
-            .get(self.url("/login"))
-            .query(&[("return_to", return_to)])
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(
-            response.status(),
-            StatusCode::FOUND,
-            "login redirects to the provider"
-        );
-        let authorize_url = Url::parse(location(&response)).expect("absolute authorize URL");
-        let query: HashMap<_, _> = authorize_url.query_pairs().into_owned().collect();
-        LoginStart {
-            state: query.get("state").expect("state sent").clone(),
-            nonce: query.get("nonce").expect("nonce sent").clone(),
-            authorize_url,
-        }
+        start_login_in(&self.browser, self, return_to).await
     }
 
     pub async fn callback(&self, query: &[(&str, &str)]) -> Response {
@@ -149,11 +161,20 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Clicks Logout: a same-origin form post, as the browser sends it.
+    pub async fn logout(&self) -> Response {
+        self.browser
+            .post(self.url("/auth/logout"))
+            .header(header::ORIGIN, &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Whether this browser is logged in, judged by the home page.
     pub async fn home_page(&self) -> String {
-        let response = self.get("/").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.text().await.expect("body")
+        page_of(&self.browser, &self.url("/")).await
     }
 
     pub async fn assert_guest(&self) {
@@ -172,6 +193,56 @@ impl TestApp {
             "expected the profile of {email}, got: {page}"
         );
     }
+
+    /// How many sessions the store holds.
+    pub async fn stored_sessions(&self) -> i64 {
+        let mut db = self.store_connection().await;
+        sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions")
+            .fetch_one(&mut db)
+            .await
+            .expect("count sessions")
+    }
+
+    /// A connection to the app's session database, beside the app.
+    pub async fn store_connection(&self) -> sqlx::SqliteConnection {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.session_db);
+        sqlx::ConnectOptions::connect(&options)
+            .await
+            .expect("open the store")
+    }
+}
+
+/// `/login` in `browser`, another tab or another browser.
+pub async fn start_login_in(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    return_to: &str,
+) -> LoginStart {
+    let response = browser
+        .get(app.url("/login"))
+        .query(&[("return_to", return_to)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "login redirects to the provider"
+    );
+    let authorize_url = Url::parse(location(&response)).expect("absolute authorize URL");
+    let query: HashMap<_, _> = authorize_url.query_pairs().into_owned().collect();
+    LoginStart {
+        state: query.get("state").expect("state sent").clone(),
+        nonce: query.get("nonce").expect("nonce sent").clone(),
+        authorize_url,
+        cookies: set_cookies(&response),
+    }
+}
+
+pub async fn page_of(browser: &reqwest::Client, url: &str) -> String {
+    let response = browser.get(url).send().await.expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "{url}");
+    response.text().await.expect("body")
 }
 
 pub fn location(response: &Response) -> &str {
@@ -183,12 +254,40 @@ pub fn location(response: &Response) -> &str {
         .expect("ASCII Location")
 }
 
+/// Every `Set-Cookie` of a response.
+pub fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+/// The `Set-Cookie` for cookie `name`, if any.
+pub fn set_cookie<'a>(cookies: &'a [String], name: &str) -> Option<&'a str> {
+    cookies
+        .iter()
+        .find(|c| c.split('=').next() == Some(name))
+        .map(String::as_str)
+}
+
+/// Whether a `Set-Cookie` deletes its cookie.
+pub fn is_removal(set_cookie: &str) -> bool {
+    set_cookie.contains("Max-Age=0") || set_cookie.contains("1970")
+}
+
 /// Asserts an error page: its status, its title, and that it says nothing secret.
 pub async fn assert_error_page(response: Response, status: u16, title: &str) -> String {
     assert_eq!(
         response.status().as_u16(),
         status,
         "status of the error page"
+    );
+    assert_eq!(
+        response.headers().get(header::CACHE_CONTROL),
+        Some(&header::HeaderValue::from_static("no-store")),
+        "error pages are never cached"
     );
     let page = response.text().await.expect("body");
     assert!(

@@ -2,3 +2,117 @@
 
 pub mod app;
 pub mod provider;
+
+use fusionauth_leptos::server::config::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use app::{assert_error_page, location, spawn_app_with, AppSettings, TestApp};
+use provider::{key_a, TestKey, TestProvider};
+
+pub const ACCESS_TOKEN: &str = "access-token-value";
+pub const EMAIL: &str = "richard@example.com";
+
+/// A provider the test controls, and the app configured against it.
+pub struct Setup {
+    pub provider: TestProvider,
+    pub app: TestApp,
+    pub key: TestKey,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn setup() -> Setup {
+    setup_with(|_| {}).await
+}
+
+/// A setup whose app configuration is changed by `edit` first.
+pub async fn setup_with(edit: impl FnOnce(&mut Config)) -> Setup {
+    setup_with_vars(&[], edit).await
+}
+
+/// A setup whose app reads `vars` from its environment, then is changed by `edit`.
+pub async fn setup_with_vars(
+    vars: &[(&'static str, &str)],
+    edit: impl FnOnce(&mut Config),
+) -> Setup {
+    let key = key_a();
+    let provider = TestProvider::start(&[&key]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = vars
+        .iter()
+        .fold(AppSettings::new(&provider.issuer, &dir), |s, (k, v)| {
+            s.with_var(k, *v)
+        });
+    let app = spawn_app_with(settings, edit).await;
+    Setup {
+        provider,
+        app,
+        key,
+        dir,
+    }
+}
+
+impl Setup {
+    /// Has the provider answer the next code exchange with a good id_token for `nonce`.
+    pub fn issue_tokens_for(&self, nonce: &str) {
+        let claims = self.provider.claims(nonce, ACCESS_TOKEN);
+        self.provider
+            .respond_with_tokens(&self.key.sign(&self.key.kid, &claims), ACCESS_TOKEN);
+    }
+
+    /// Starts a login, has the provider answer with an id_token built from `edit`ed claims
+    /// signed by `key` under `kid`, and returns the callback's response.
+    pub async fn login_with(
+        &self,
+        key: &TestKey,
+        kid: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> reqwest::Response {
+        let start = self.app.start_login("/").await;
+        let mut claims = self.provider.claims(&start.nonce, ACCESS_TOKEN);
+        edit(&mut claims);
+        self.provider
+            .respond_with_tokens(&key.sign(kid, &claims), ACCESS_TOKEN);
+        self.app
+            .callback(&[("code", "the-code"), ("state", &start.state)])
+            .await
+    }
+
+    /// A login whose id_token, signed as it should be, carries `edit`ed claims.
+    pub async fn login_editing(&self, edit: impl FnOnce(&mut Value)) -> reqwest::Response {
+        self.login_with(&self.key, &self.key.kid, edit).await
+    }
+
+    pub async fn login(&self) -> reqwest::Response {
+        self.login_editing(|_| {}).await
+    }
+
+    /// A correct login that started with `return_to`.
+    pub async fn login_returning_to(&self, return_to: &str) -> reqwest::Response {
+        let start = self.app.start_login(return_to).await;
+        self.issue_tokens_for(&start.nonce);
+        self.app
+            .callback(&[("code", "c"), ("state", &start.state)])
+            .await
+    }
+
+    /// The response is an error page with `status` and `title`, and nobody got logged in.
+    pub async fn assert_rejected(
+        &self,
+        response: reqwest::Response,
+        status: u16,
+        title: &str,
+    ) -> String {
+        let page = assert_error_page(response, status, title).await;
+        self.assert_no_session_created().await;
+        page
+    }
+
+    pub async fn assert_no_session_created(&self) {
+        self.app.assert_guest().await;
+        // The protected page still sends this browser to the provider.
+        let response = self.app.get("/profile").await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert_eq!(location(&response), "/login?return_to=%2Fprofile");
+    }
+}

@@ -13,8 +13,11 @@ use wiremock::{
     Mock, MockServer, Request, Respond, ResponseTemplate,
 };
 
-pub const CLIENT_ID: &str = "test-client";
+/// A FusionAuth application id: a UUID, in lower case as FusionAuth writes it into `aud`.
+pub const CLIENT_ID: &str = "3c219e58-ed0e-4b18-ad48-f4f92793ae32";
 pub const CLIENT_SECRET: &str = "test-client-secret-that-is-long-enough";
+/// The kickstart's demo user (FusionAuth sets no `preferred_username` without a username).
+pub const USER_ID: &str = "00000000-0000-0000-0000-111111111111";
 
 pub struct TestKey {
     pub kid: String,
@@ -49,11 +52,11 @@ impl TestKey {
 }
 
 pub fn key_a() -> TestKey {
-    TestKey::load("key-a", include_str!("../fixtures/provider-key-a.pem"))
+    TestKey::load("key-a", include_str!("../../fixtures/provider-key-a.pem"))
 }
 
 pub fn key_b() -> TestKey {
-    TestKey::load("key-b", include_str!("../fixtures/provider-key-b.pem"))
+    TestKey::load("key-b", include_str!("../../fixtures/provider-key-b.pem"))
 }
 
 /// A response that the test can change while the server runs.
@@ -143,7 +146,7 @@ impl TestProvider {
         json!({
             "iss": self.issuer,
             "aud": CLIENT_ID,
-            "sub": "00000000-0000-0000-0000-000000000001",
+            "sub": USER_ID,
             "exp": now + 3600,
             "iat": now,
             "auth_time": now,
@@ -152,7 +155,6 @@ impl TestProvider {
             "email": "richard@example.com",
             "email_verified": true,
             "name": "Richard Hendricks",
-            "preferred_username": "richard",
             "tid": "d7d09513-a3f5-401c-9685-34ab6c552453",
             "authenticationType": "PASSWORD",
         })
@@ -168,7 +170,7 @@ impl TestProvider {
             "refresh_token_id": "7b5b5b1e-0000-4000-8000-000000000000",
             "scope": "openid offline_access profile email",
             "token_type": "Bearer",
-            "userId": "00000000-0000-0000-0000-000000000001",
+            "userId": USER_ID,
         });
         self.respond_to_token_request(ResponseTemplate::new(200).set_body_json(body));
     }

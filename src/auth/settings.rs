@@ -1,0 +1,119 @@
+//! What the login flow needs to know. `auth` owns these settings; `server::config` fills them
+//! from the environment, and tests build or adjust them directly.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tower_cookies::Key;
+use url::Url;
+
+use crate::defaults;
+
+pub struct AuthSettings {
+    /// The provider's issuer; discovery lives below it and must return it byte for byte.
+    pub issuer: String,
+    /// The OAuth client id (FusionAuth's application id), in lower case when it is a UUID:
+    /// FusionAuth writes ids in lower case into `aud`.
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// `APP_URL/callback`: the OAuth redirect URI.
+    pub redirect_uri: Url,
+    /// `APP_URL/logout`: where the provider sends the browser after logout.
+    pub post_logout_redirect_uri: Url,
+    /// Leeway for the id_token's `exp`.
+    pub clock_skew: Duration,
+    /// How long a login lasts.
+    pub session_ttl: Duration,
+    /// How long a started login may take at the provider.
+    pub login_timeout: Duration,
+    /// Longest wait for one request to the provider.
+    pub provider_timeout: Duration,
+    /// How long a failed discovery is remembered: meanwhile logins fail at once, with no
+    /// request to the provider.
+    pub provider_retry_after: Duration,
+    pub cookies: CookieSettings,
+}
+
+impl AuthSettings {
+    /// The issuer's origin (`scheme://host:port`), for the security policy.
+    pub fn issuer_origin(&self) -> Option<String> {
+        Url::parse(&self.issuer)
+            .ok()
+            .map(|url| url.origin().ascii_serialization())
+    }
+
+    /// FusionAuth's end-session endpoint, for when discovery cannot be reached at logout.
+    pub fn fallback_end_session_endpoint(&self) -> Option<Url> {
+        Url::parse(&format!(
+            "{}{}",
+            self.issuer.trim_end_matches('/'),
+            defaults::PROVIDER_LOGOUT_PATH
+        ))
+        .ok()
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri.as_str())
+            .field("clock_skew", &self.clock_skew)
+            .field("session_ttl", &self.session_ttl)
+            .field("login_timeout", &self.login_timeout)
+            .field("provider_timeout", &self.provider_timeout)
+            .field("cookies", &self.cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The browser-side half of the login: cookie names, flags and the pending-login key.
+pub struct CookieSettings {
+    /// `Secure` on every cookie (the app is served over https), and the name prefixes that
+    /// make browsers enforce it.
+    pub secure: bool,
+    /// Encrypts the pending-login cookies. Derived from `APP_SECRET_KEY`, apart from the key
+    /// that signs the session cookie.
+    pub pending_login_key: Key,
+}
+
+impl CookieSettings {
+    /// The session cookie. `__Host-` makes the browser refuse it unless it is Secure, has
+    /// `Path=/` and no `Domain`, so no sibling subdomain can plant or overwrite it.
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-fa_leptos_session"
+        } else {
+            "fa_leptos_session"
+        }
+    }
+
+    /// Prefix of the per-attempt pending-login cookies (`Path=/callback`, so not `__Host-`).
+    pub fn pending_prefix(&self) -> &'static str {
+        if self.secure {
+            "__Secure-fa_login."
+        } else {
+            "fa_login."
+        }
+    }
+
+    /// The list of this browser's login attempts, read by `/login` to keep only a few.
+    pub fn pending_index_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-fa_logins"
+        } else {
+            "fa_logins"
+        }
+    }
+}
+
+impl std::fmt::Debug for CookieSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookieSettings")
+            .field("secure", &self.secure)
+            .field("pending_login_key", &"[redacted]")
+            .finish()
+    }
+}

@@ -1,0 +1,151 @@
+//! Security headers on every response, and the cross-site check for server functions.
+//!
+//! - A Content-Security-Policy built on a fresh nonce per response: Leptos puts the same
+//!   nonce on the scripts it renders, so no other inline script runs (`'unsafe-inline'` is
+//!   never allowed for scripts); `'wasm-unsafe-eval'` lets the wasm compile. Framing is
+//!   refused everywhere except `/logout`, which FusionAuth's logout page frames (that
+//!   handler sets its own policy).
+//! - `nosniff`, a same-origin `Referrer-Policy` (the callback's URL carries a code), and
+//!   HSTS when the app is served over https: plain tower-http header layers.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use base64::Engine as _;
+use http::{header, HeaderValue};
+use leptos::config::LeptosOptions;
+use rand::RngCore;
+use url::Url;
+
+use super::error_pages::ErrorPages;
+use crate::{auth::settings::AuthSettings, error::AuthError};
+
+/// This response's CSP nonce, put in the request's extensions for the renderer.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub Arc<str>);
+
+/// The page policy, apart from its nonce.
+pub struct ContentSecurityPolicy {
+    /// `form-action`: the Login form is redirected to the provider, the Logout form too, and
+    /// browsers check form redirects against this list.
+    form_action: String,
+    /// `connect-src`: the page's own origin, and `cargo leptos watch`'s reload socket.
+    connect_src: String,
+}
+
+impl ContentSecurityPolicy {
+    pub fn new(auth: &AuthSettings, app_url: &Url, options: &LeptosOptions) -> Self {
+        let form_action = match auth.issuer_origin() {
+            Some(issuer) => format!("'self' {issuer}"),
+            None => "'self'".to_owned(),
+        };
+        // Only under `cargo leptos watch` (LEPTOS_WATCH), whose reload script connects to a
+        // socket of its own on the page's host name.
+        let connect_src = if std::env::var_os("LEPTOS_WATCH").is_some() {
+            let port = options.reload_external_port.unwrap_or(options.reload_port);
+            let host = app_url.host_str().unwrap_or("localhost");
+            format!("'self' ws://{host}:{port} ws://localhost:{port} ws://127.0.0.1:{port}")
+        } else {
+            "'self'".to_owned()
+        };
+        Self {
+            form_action,
+            connect_src,
+        }
+    }
+
+    fn header(&self, nonce: &str) -> Option<HeaderValue> {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src {}; object-src 'none'; \
+             base-uri 'none'; form-action {}; frame-ancestors 'none'",
+            self.connect_src, self.form_action
+        );
+        HeaderValue::from_str(&policy).ok()
+    }
+}
+
+/// Gives each request a fresh CSP nonce and each response the policy that names it (unless
+/// the handler set a policy of its own).
+pub async fn content_security_policy(
+    State(policy): State<Arc<ContentSecurityPolicy>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce: Arc<str> = new_nonce().into();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    if !response
+        .headers()
+        .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        if let Some(value) = policy.header(&nonce) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
+}
+
+/// 128 random bits, base64url: the same shape as Leptos's own nonces.
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hands the request's nonce to Leptos, which puts it on every script it renders. Called
+/// from the Leptos context of each page.
+pub fn provide_nonce_to_leptos() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}
+
+/// Where Leptos serves the server functions (`#[server(prefix = "/auth")]`).
+const SERVER_FN_PREFIX: &str = "/auth/";
+
+/// Refuses server-function calls from other sites (login CSRF, logout CSRF): the `Origin`
+/// must be the app's own; a request without `Origin` must say `Sec-Fetch-Site: same-origin`
+/// (or `none`: typed into the address bar). Anything else, including `Origin: null` and a
+/// request with neither header, gets the 403 page.
+#[derive(Clone)]
+pub struct SameOriginOnly {
+    pub origin: HeaderValue,
+    pub pages: ErrorPages,
+}
+
+pub async fn same_origin_only(
+    State(guard): State<SameOriginOnly>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !request.uri().path().starts_with(SERVER_FN_PREFIX) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let origin = headers.get(header::ORIGIN);
+    let fetch_site = headers.get("sec-fetch-site");
+    let allowed = match origin {
+        Some(origin) => *origin == guard.origin,
+        None => fetch_site.is_some_and(|site| matches!(site.as_bytes(), b"same-origin" | b"none")),
+    };
+    if allowed {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        path = %request.uri().path(),
+        origin = ?origin,
+        sec_fetch_site = ?fetch_site,
+        "cross-site request to a server function refused"
+    );
+    guard.pages.response(AuthError::CrossSiteRequest)
+}
