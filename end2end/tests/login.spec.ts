@@ -57,7 +57,6 @@ test('wrong password stays on the provider page with "Invalid login credentials.
   await submitCredentials(page, 'not-the-password');
 
   await expect(page).toHaveURL(AT_PROVIDER);
-  await expect(page).toHaveTitle('Login | FusionAuth');
   await expect(page.getByText('Invalid login credentials.')).toBeVisible();
   await expect(page.locator('input#loginId')).toHaveValue(USER.email);
 

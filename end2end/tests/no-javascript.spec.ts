@@ -1,6 +1,6 @@
 // The same login with JavaScript disabled: server-rendered HTML and plain forms only.
 import { expect, test } from './support/fixtures';
-import { claimValue, loginFrom } from './support/flows';
+import { claimValue, loginFrom, logout } from './support/flows';
 import { USER } from './support/env';
 
 test.use({ javaScriptEnabled: false });
@@ -14,4 +14,9 @@ test('login works without JavaScript; tabs stay disabled and the table is shown'
   await expect(page.getByRole('tab', { name: 'Table' })).toBeDisabled();
   await expect(page.getByRole('tab', { name: 'JSON' })).toBeDisabled();
   await expect(page.getByRole('tab', { name: 'Table' })).toHaveAttribute('aria-selected', 'true');
+});
+
+test('logout works without JavaScript, through the provider and back to the guest page', async ({ page }) => {
+  await loginFrom(page, '/');
+  await logout(page);
 });

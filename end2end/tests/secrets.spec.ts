@@ -23,7 +23,9 @@ function opaqueTokenDigests(text: string, length: number): Set<string> {
 
 test('the app sets exactly one session cookie, HttpOnly and SameSite=Lax', async ({ page, context }) => {
   await loginFrom(page, '/');
-  const appCookies = (await context.cookies(APP_URL))
+  // Every cookie of the app's host, whatever its path (the login's own cookies are gone).
+  const appCookies = (await context.cookies())
+    .filter((c) => c.domain === new URL(APP_URL).hostname)
     .filter((c) => !PROVIDER_COOKIE_PREFIXES.some((prefix) => c.name.startsWith(prefix)));
   expect(appCookies.map((c) => c.name)).toEqual([APP_COOKIE]);
   const [cookie] = appCookies;

@@ -7,12 +7,14 @@ export const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3300);
 export const IDP_PORT = Number(process.env.E2E_IDP_PORT ?? 9911);
 export const APP_URL = `http://localhost:${APP_PORT}`;
 export const ISSUER = `http://localhost:${IDP_PORT}`;
+/** The application id both the app and the stand-in use by default (the tutorial's). */
+export const CLIENT_ID = 'e9fdb985-9173-4e01-9d73-ac2d60d1dc8e';
 
-/** The stand-in's one user (end2end/idp/account.mjs). */
+/** The stand-in's one user (end2end/idp/account.mjs): the kickstart's demo user. */
 export const USER = {
   email: 'richard@example.com',
   password: 'password',
-  sub: '00000000-0000-0000-0000-000000000001',
+  sub: '00000000-0000-0000-0000-111111111111',
   name: 'Richard Hendricks',
 } as const;
 

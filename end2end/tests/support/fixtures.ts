@@ -1,6 +1,7 @@
 // The suite's `test`: every page is watched, and a test fails on any console
-// error, uncaught page error, failed request or HTTP response >= 400 that the
-// test did not declare as expected (an error page under test).
+// error, uncaught page error, Content-Security-Policy violation, failed request
+// or HTTP response >= 400 that the test did not declare as expected (an error
+// page under test).
 import { test as base, expect, type Page } from '@playwright/test';
 
 type StatusMatch = number | ((status: number) => boolean);
@@ -15,6 +16,20 @@ export class PageProblems {
   private readonly expected: Expected[] = [];
   /** Every main-frame navigation response, to explain a failure from the report alone. */
   readonly navigations: string[] = [];
+
+  /** Chromium logs most CSP violations as console errors, but not all of them (e.g. a
+   * blocked frame): report every `securitypolicyviolation` event of every frame too. */
+  async watchCsp(page: Page) {
+    await page.exposeFunction('__reportCspViolation', (line: string) => {
+      this.found.push(`CSP violation: ${line}`);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const report = (window as unknown as { __reportCspViolation?: (line: string) => void }).__reportCspViolation;
+        report?.(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.documentURI}`);
+      });
+    });
+  }
 
   constructor(page: Page, { javaScriptEnabled }: { javaScriptEnabled: boolean }) {
     page.on('console', (msg) => {
@@ -67,6 +82,14 @@ export class PageProblems {
     return this.found;
   }
 
+  /** Removes and returns the problems matching `pattern` (a problem the test provoked). */
+  take(pattern: RegExp): string[] {
+    const taken = this.found.filter((p) => pattern.test(p));
+    const kept = this.found.filter((p) => !pattern.test(p));
+    this.found.splice(0, this.found.length, ...kept);
+    return taken;
+  }
+
   private isExpected(url: string, status?: number): boolean {
     return this.expected.some((e) => e.url.test(url) && (status === undefined
       || (typeof e.status === 'number' ? e.status === status : e.status(status))));
@@ -77,6 +100,7 @@ export const test = base.extend<{ problems: PageProblems }>({
   problems: [
     async ({ page, javaScriptEnabled }, use, testInfo) => {
       const problems = new PageProblems(page, { javaScriptEnabled });
+      if (javaScriptEnabled) await problems.watchCsp(page);
       await use(problems);
       if (testInfo.status !== testInfo.expectedStatus) {
         // The test already failed: report what the page went through, for a rare failure.
