@@ -9,7 +9,8 @@ cd "$root"
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 
-if [ ! -x target/release/fusionauth-leptos ] || [ ! -f target/site/pkg/fusionauth-leptos.wasm ]; then
+# hash.txt: cargo-leptos's `hash-files` names the bundle after its content (Cargo.toml).
+if [ ! -x target/release/fusionauth-leptos ] || [ ! -f target/release/hash.txt ]; then
   echo "error: the release app is missing: run \`make build-release\` (cargo leptos build --release) first" >&2
   exit 2
 fi

@@ -322,8 +322,9 @@ pub async fn login_batch(
     }
 }
 
-/// `count` sessions started by new browsers (GET /login without a cookie: each one
-/// stores a pending login in a new server-side session). Returns the errors.
+/// `count` logins started by new browsers that never finish them (GET /login without a
+/// cookie, as a bot does). Each attempt lives in an encrypted cookie, so none of them should
+/// cost the server memory or a session row. Returns the errors.
 pub async fn start_sessions(
     browser: Arc<Browser>,
     concurrency: usize,

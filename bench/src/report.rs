@@ -333,7 +333,7 @@ pub fn render(r: &Report, root: &Path) -> String {
         None,
     );
     t.row(
-        &format!("5. server RSS after {} more sessions", s.sessions),
+        &format!("5. server RSS after {} abandoned logins", s.sessions),
         &per_run(runs, |x| x.rss_after_sessions as f64),
         mb,
         None,
@@ -431,7 +431,7 @@ pub fn render(r: &Report, root: &Path) -> String {
 
     // ---- memory and page details ----
     let _ = writeln!(out, "\n### 5. Memory and pages, per run\n");
-    let _ = writeln!(out, "| run | RSS idle | after pages | after logins | after sessions | sessions started (s) | session DB | guest page | profile page |");
+    let _ = writeln!(out, "| run | RSS idle | after pages | after logins | after abandoned logins | abandoned logins (s) | session DB | guest page | profile page |");
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (i, x) in runs.iter().enumerate() {
         let _ = writeln!(

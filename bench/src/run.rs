@@ -575,7 +575,7 @@ async fn one_run(
     }
     let rss_after_logins = procs::rss_bytes(app.pid)?;
 
-    // Many sessions: each new browser's GET /login stores a session (its pending login).
+    // Many abandoned logins: each new browser's GET /login (its attempt lives in a cookie).
     let t = Instant::now();
     let (sessions_started, _) = browser::start_sessions(
         browser.clone(),
@@ -591,7 +591,7 @@ async fn one_run(
     let session_db_bytes = file_len(&db)
         + file_len(&db.with_extension("db-wal"))
         + file_len(&db.with_extension("db-shm"));
-    eprintln!("bench:   {sessions_started} sessions in {sessions_secs:.1} s; RSS idle {} MB, after load {} MB, after sessions {} MB",
+    eprintln!("bench:   {sessions_started} abandoned logins in {sessions_secs:.1} s; RSS idle {} MB, after load {} MB, after them {} MB",
         rss_idle / 1_000_000, rss_after_logins / 1_000_000, rss_after_sessions / 1_000_000);
 
     let visit = if with_first_visit {
