@@ -7,6 +7,12 @@ import { clickLogin, expectGuestHome, expectLoggedIn, expectProviderLoginForm, s
 const DIR = join(__dirname, '..', 'screenshots');
 
 test('screenshots of guest, provider login, profile (table and JSON) and an error page', async ({ page, problems }) => {
+  // A guest's forged callback (a logged-in user's would just go home).
+  problems.expectHttpError(/\/callback\?/, 400);
+  await page.goto('/callback?code=x&state=bogus');
+  await expect(page.getByTestId('error-page')).toBeVisible();
+  await page.screenshot({ path: join(DIR, '5-error.png'), fullPage: true });
+
   await page.goto('/');
   await expectGuestHome(page);
   await page.screenshot({ path: join(DIR, '1-guest.png'), fullPage: true });
@@ -23,8 +29,4 @@ test('screenshots of guest, provider login, profile (table and JSON) and an erro
   await expect(page.getByTestId('claims-json')).toBeVisible();
   await page.screenshot({ path: join(DIR, '4-profile-json.png'), fullPage: true });
 
-  problems.expectHttpError(/\/callback\?/, 400);
-  await page.goto('/callback?code=x&state=bogus');
-  await expect(page.getByTestId('error-page')).toBeVisible();
-  await page.screenshot({ path: join(DIR, '5-error.png'), fullPage: true });
 });
