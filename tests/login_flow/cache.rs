@@ -3,7 +3,7 @@
 use reqwest::{header, StatusCode};
 
 use crate::support::{
-    app::{browser, page_of, set_cookie, set_cookies},
+    app::{browser, cookie_pair, csp_nonce, page_of, set_cookie, set_cookies},
     setup, EMAIL,
 };
 
@@ -43,7 +43,7 @@ async fn no_cookie_spelling_puts_a_logged_in_page_in_the_guest_cache() {
         let s = setup().await;
         let response = s.login().await;
         let cookie = set_cookie(&set_cookies(&response), "fa_leptos_session")
-            .and_then(|c| c.split(';').next())
+            .map(cookie_pair)
             .expect("session cookie")
             .to_owned();
 
@@ -74,18 +74,7 @@ async fn cached_guest_page_carries_a_fresh_nonce_each_time() {
     let mut bodies = Vec::new();
     for _ in 0..3 {
         let response = browser().get(s.app.url("/")).send().await.expect("request");
-        let policy = response
-            .headers()
-            .get(header::CONTENT_SECURITY_POLICY)
-            .and_then(|v| v.to_str().ok())
-            .expect("a CSP")
-            .to_owned();
-        let nonce = policy
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .expect("a nonce in the CSP")
-            .to_owned();
+        let nonce = csp_nonce(&response);
         let body = response.text().await.expect("body");
         assert!(body.contains("Hello Guest"));
         assert!(

@@ -136,12 +136,7 @@ async fn stray_error_callback_spoils_no_login_in_progress() {
         assert_error_page(response, 400, "Login failed").await;
     }
 
-    s.issue_tokens_for(&start.nonce);
-    let response = s
-        .app
-        .callback(&[("code", "c"), ("state", &start.state)])
-        .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(s.finish(&start).await.status(), StatusCode::FOUND);
     s.app.assert_logged_in_as(EMAIL).await;
 }
 

@@ -3,15 +3,13 @@
 
 use reqwest::{header, Response, StatusCode};
 
-use crate::support::{app::browser, setup, setup_with_vars};
+use crate::support::{
+    app::{browser, csp_nonce, header_text},
+    setup, setup_with_vars,
+};
 
 fn header_of(response: &Response, name: header::HeaderName) -> String {
-    response
-        .headers()
-        .get(&name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("{name} on {}", response.url()))
-        .to_owned()
+    header_text(response, name.clone()).unwrap_or_else(|| panic!("{name} on {}", response.url()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,12 +85,7 @@ async fn page_scripts_carry_the_nonce_of_their_own_response() {
             policy.contains(&format!("form-action 'self' {}", s.provider.issuer)),
             "{policy}"
         );
-        let nonce = policy
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|rest| rest.split('\'').next())
-            .expect("nonce")
-            .to_owned();
+        let nonce = csp_nonce(&response);
         let page = response.text().await.expect("body");
         assert!(page.contains("You are logged in as"));
         let scripts = page.matches("<script").count();

@@ -74,12 +74,7 @@ async fn client_id_configured_in_upper_case_matches_the_tokens_audience() {
     let query: std::collections::HashMap<_, _> =
         start.authorize_url.query_pairs().into_owned().collect();
     assert_eq!(query["client_id"], CLIENT_ID);
-    s.issue_tokens_for(&start.nonce);
-    let response = s
-        .app
-        .callback(&[("code", "c"), ("state", &start.state)])
-        .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(s.finish(&start).await.status(), StatusCode::FOUND);
     s.app.assert_logged_in_as(EMAIL).await;
 }
 

@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 
 use crate::support::{
     app::{
-        assert_error_page, browser, contains_jwt, is_removal, location, set_cookie, set_cookies,
-        start_login_in,
+        assert_error_page, browser, contains_jwt, cookie_pair, is_removal, location,
+        page_with_cookie, set_cookie, set_cookies, start_login_in,
     },
     provider::{CLIENT_ID, CLIENT_SECRET},
     setup, ACCESS_TOKEN, EMAIL,
@@ -150,7 +150,7 @@ async fn pending_login_cookie_is_encrypted_httponly_and_scoped_to_the_callback()
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/callback", "Max-Age=660"] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
-    let value = cookie.split(';').next().unwrap_or_default();
+    let value = cookie_pair(cookie);
     for secret in [start.state.as_str(), start.nonce.as_str(), "profile"] {
         assert!(!value.contains(secret), "{secret:?} readable in {value}");
     }
@@ -230,13 +230,7 @@ async fn a_browser_keeps_only_the_last_three_login_attempts() {
         .await;
     assert_error_page(response, 400, "Login failed").await;
 
-    let newest = &starts[4];
-    s.issue_tokens_for(&newest.nonce);
-    let response = s
-        .app
-        .callback(&[("code", "c"), ("state", &newest.state)])
-        .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(s.finish(&starts[4]).await.status(), StatusCode::FOUND);
     s.app.assert_logged_in_as(EMAIL).await;
 }
 
@@ -247,41 +241,30 @@ async fn login_renews_the_session_id() {
     let s = setup().await;
     let response = s.login().await;
     let planted = set_cookie(&set_cookies(&response), "fa_leptos_session")
-        .and_then(|c| c.split(';').next())
+        .map(cookie_pair)
         .expect("first session")
         .to_owned();
 
     let victim = browser();
     let start = start_login_in(&victim, &s.app, "/").await;
-    let attempt = start
-        .cookies
-        .iter()
-        .find(|c| c.starts_with("fa_login."))
-        .and_then(|c| c.split(';').next())
-        .expect("the attempt's cookie");
     s.issue_tokens_for(&start.nonce);
     let response = victim
         .get(s.app.url("/callback"))
         .query(&[("code", "c"), ("state", start.state.as_str())])
-        .header(reqwest::header::COOKIE, format!("{planted}; {attempt}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("{planted}; {}", start.attempt_cookie()),
+        )
         .send()
         .await
         .expect("request");
     let issued = set_cookie(&set_cookies(&response), "fa_leptos_session")
-        .and_then(|c| c.split(';').next())
+        .map(cookie_pair)
         .expect("a new session cookie at login")
         .to_owned();
     assert_ne!(planted, issued, "the session id must change at login");
 
     // The planted id no longer names a session.
-    let page = browser()
-        .get(s.app.url("/"))
-        .header(reqwest::header::COOKIE, &planted)
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("body");
+    let page = page_with_cookie(&s.app, "/", &planted).await;
     assert!(page.contains("Hello Guest"), "{page}");
 }

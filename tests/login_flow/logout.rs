@@ -7,7 +7,8 @@ use reqwest::{header, StatusCode};
 
 use crate::support::{
     app::{
-        browser, is_removal, location, set_cookie, set_cookies, spawn_app, AppSettings, TestApp,
+        browser, closed_port_issuer, header_text, is_removal, location, set_cookie, set_cookies,
+        spawn_app, AppSettings, TestApp,
     },
     provider::CLIENT_ID,
     setup, EMAIL,
@@ -69,11 +70,7 @@ async fn logout_with_the_session_store_down_still_reaches_the_provider() {
 /// goes to FusionAuth's documented logout path below the issuer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_with_discovery_down_uses_fusionauths_logout_path() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        listener.local_addr().expect("addr").port()
-    };
-    let issuer = format!("http://127.0.0.1:{closed}");
+    let issuer = closed_port_issuer();
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app(AppSettings::new(&issuer, &dir)).await;
     let response = app.logout().await;
@@ -99,12 +96,7 @@ async fn front_channel_logout_in_an_iframe_ends_the_session() {
             .await
             .expect("request");
         assert_eq!(response.status(), StatusCode::OK);
-        let policy = response
-            .headers()
-            .get(header::CONTENT_SECURITY_POLICY)
-            .and_then(|v| v.to_str().ok())
-            .expect("a CSP")
-            .to_owned();
+        let policy = header_text(&response, header::CONTENT_SECURITY_POLICY).expect("a CSP");
         assert!(
             policy.contains(&format!("frame-ancestors {}", s.provider.issuer)),
             "only the provider may frame it: {policy}"

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{
-    app::{assert_error_page, spawn_app, spawn_app_with, AppSettings},
+    app::{assert_error_page, closed_port_issuer, spawn_app, spawn_app_with, AppSettings},
     provider::{key_a, TestProvider},
     setup,
 };
@@ -38,17 +38,8 @@ async fn silent_provider() -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_down_shows_503_and_the_server_keeps_serving() {
-    // A port nothing listens on: bind one, then free it.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        listener.local_addr().expect("addr").port()
-    };
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = spawn_app(AppSettings::new(
-        &format!("http://127.0.0.1:{closed}"),
-        &dir,
-    ))
-    .await;
+    let app = spawn_app(AppSettings::new(&closed_port_issuer(), &dir)).await;
     app.assert_guest().await;
     for _ in 0..2 {
         let response = app.get("/login?return_to=%2F").await;

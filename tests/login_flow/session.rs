@@ -9,8 +9,8 @@ use tower_sessions::session::Record;
 
 use crate::support::{
     app::{
-        assert_error_page, browser, is_removal, location, set_cookie, set_cookies, spawn_app,
-        start_login_in, AppSettings, TestApp,
+        assert_error_page, browser, cookie_pair, is_removal, location, page_with_cookie,
+        set_cookie, set_cookies, spawn_app, start_login_in, AppSettings, TestApp,
     },
     provider::{key_a, TestProvider},
     setup, setup_with, setup_with_vars, ACCESS_TOKEN, EMAIL,
@@ -19,7 +19,7 @@ use crate::support::{
 /// `name=value` of the session cookie a response sets.
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     set_cookie(&set_cookies(response), "fa_leptos_session")
-        .and_then(|c| c.split(';').next())
+        .map(cookie_pair)
         .map(str::to_owned)
 }
 
@@ -39,15 +39,7 @@ async fn sessions_survive_an_app_restart() {
     drop(first);
 
     let second = spawn_app(AppSettings::new(&provider.issuer, &dir)).await;
-    let page = browser()
-        .get(second.url("/"))
-        .header(header::COOKIE, cookie)
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("body");
+    let page = page_with_cookie(&second, "/", &cookie).await;
     assert!(
         page.contains("You are logged in as"),
         "still logged in after a restart: {page}"
@@ -57,15 +49,7 @@ async fn sessions_survive_an_app_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_session_cookie_is_ignored() {
     let s = setup().await;
-    let page = browser()
-        .get(s.app.url("/"))
-        .header(header::COOKIE, "fa_leptos_session=forged-id")
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("body");
+    let page = page_with_cookie(&s.app, "/", "fa_leptos_session=forged-id").await;
     assert!(page.contains("Hello Guest"));
 }
 
@@ -280,13 +264,11 @@ async fn https_app_url_gives_secure_prefixed_cookies() {
     assert!(pending.contains("; Secure"), "{pending}");
 
     s.issue_tokens_for(&start.nonce);
+    // The client speaks plain http, so it would not send Secure cookies by itself.
     let response = browser()
         .get(s.app.url("/callback"))
         .query(&[("code", "c"), ("state", start.state.as_str())])
-        .header(
-            header::COOKIE,
-            pending.split(';').next().unwrap_or_default(),
-        )
+        .header(header::COOKIE, start.attempt_cookie())
         .send()
         .await
         .expect("request");

@@ -134,6 +134,17 @@ pub struct LoginStart {
     pub cookies: Vec<String>,
 }
 
+impl LoginStart {
+    /// `name=value` of this attempt's cookie, as a browser sends it back.
+    pub fn attempt_cookie(&self) -> &str {
+        self.cookies
+            .iter()
+            .find(|c| c.starts_with("fa_login.") || c.starts_with("__Secure-fa_login."))
+            .map(|c| cookie_pair(c))
+            .expect("the attempt's cookie")
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -270,6 +281,51 @@ pub fn set_cookie<'a>(cookies: &'a [String], name: &str) -> Option<&'a str> {
         .iter()
         .find(|c| c.split('=').next() == Some(name))
         .map(String::as_str)
+}
+
+/// The `name=value` part of a `Set-Cookie`.
+pub fn cookie_pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap_or_default()
+}
+
+/// A header as text.
+pub fn header_text(response: &Response, name: header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The nonce a response's Content-Security-Policy allows scripts with.
+pub fn csp_nonce(response: &Response) -> String {
+    let policy = header_text(response, header::CONTENT_SECURITY_POLICY).expect("a CSP");
+    policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP")
+        .to_owned()
+}
+
+/// The page at `path` for a new browser that sends only `cookie`.
+pub async fn page_with_cookie(app: &TestApp, path: &str, cookie: &str) -> String {
+    browser()
+        .get(app.url(path))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body")
+}
+
+/// An issuer URL where nothing listens: a port bound, then freed.
+pub fn closed_port_issuer() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = listener.local_addr().expect("addr").port();
+    format!("http://127.0.0.1:{port}")
 }
 
 /// Whether a `Set-Cookie` deletes its cookie.

@@ -7,7 +7,7 @@ use fusionauth_leptos::server::config::Config;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use app::{assert_error_page, location, spawn_app_with, AppSettings, TestApp};
+use app::{assert_error_page, location, spawn_app_with, AppSettings, LoginStart, TestApp};
 use provider::{key_a, TestKey, TestProvider};
 
 pub const ACCESS_TOKEN: &str = "access-token-value";
@@ -60,6 +60,14 @@ impl Setup {
             .respond_with_tokens(&self.key.sign(&self.key.kid, &claims), ACCESS_TOKEN);
     }
 
+    /// Completes a started login: the provider issues good tokens, the browser comes back.
+    pub async fn finish(&self, start: &LoginStart) -> reqwest::Response {
+        self.issue_tokens_for(&start.nonce);
+        self.app
+            .callback(&[("code", "c"), ("state", &start.state)])
+            .await
+    }
+
     /// Starts a login, has the provider answer with an id_token built from `edit`ed claims
     /// signed by `key` under `kid`, and returns the callback's response.
     pub async fn login_with(
@@ -90,10 +98,7 @@ impl Setup {
     /// A correct login that started with `return_to`.
     pub async fn login_returning_to(&self, return_to: &str) -> reqwest::Response {
         let start = self.app.start_login(return_to).await;
-        self.issue_tokens_for(&start.nonce);
-        self.app
-            .callback(&[("code", "c"), ("state", &start.state)])
-            .await
+        self.finish(&start).await
     }
 
     /// The response is an error page with `status` and `title`, and nobody got logged in.
