@@ -190,10 +190,7 @@ async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_append
     assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
 
     let requests = support::requests(&server).await;
-    let patch = requests
-        .iter()
-        .find(|r| r.method.as_str() == "PATCH" && r.url.path().starts_with("/api/application/"))
-        .expect("the application is patched");
+    let patch = support::application_patch(&requests);
     assert_eq!(
         support::header(patch, "content-type"),
         Some("application/merge-patch+json")
@@ -242,10 +239,7 @@ async fn redirect_only_logout_behavior_is_set_back_to_all_applications() {
     let run = support::run_against(&server, &[]).await;
     assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
     let requests = support::requests(&server).await;
-    let patch = requests
-        .iter()
-        .find(|r| r.method.as_str() == "PATCH" && r.url.path().starts_with("/api/application/"))
-        .expect("the application is patched");
+    let patch = support::application_patch(&requests);
     assert_eq!(
         support::json_body(patch),
         json!({"application": {"oauthConfiguration": {"logoutBehavior": "AllApplications"}}})

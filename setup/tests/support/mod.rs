@@ -99,3 +99,11 @@ pub fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
 pub fn json_body(r: &Request) -> serde_json::Value {
     serde_json::from_slice(&r.body).unwrap()
 }
+
+/// The PATCH of the tutorial's application among `requests`.
+pub fn application_patch(requests: &[Request]) -> &Request {
+    requests
+        .iter()
+        .find(|r| r.method.as_str() == "PATCH" && r.url.path().starts_with("/api/application/"))
+        .expect("the application is patched")
+}
