@@ -47,8 +47,15 @@ impl ContentSecurityPolicy {
         // socket of its own on the page's host name.
         let connect_src = if std::env::var_os("LEPTOS_WATCH").is_some() {
             let port = options.reload_external_port.unwrap_or(options.reload_port);
-            let host = app_url.host_str().unwrap_or("localhost");
-            format!("'self' ws://{host}:{port} ws://localhost:{port} ws://127.0.0.1:{port}")
+            let mut hosts = vec![
+                app_url.host_str().unwrap_or("localhost"),
+                "localhost",
+                "127.0.0.1",
+            ];
+            hosts.sort_unstable();
+            hosts.dedup();
+            let sockets: Vec<String> = hosts.iter().map(|h| format!("ws://{h}:{port}")).collect();
+            format!("'self' {}", sockets.join(" "))
         } else {
             "'self'".to_owned()
         };
