@@ -13,10 +13,13 @@ pub mod error;
 pub mod server;
 pub mod views;
 
-/// Entry point of the WASM bundle: hydrates the server-rendered page.
+/// Entry point of the WASM bundle: hydrates the islands of the server-rendered page (the
+/// guest view, the profile's claims switch); everything else stays server HTML.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panics in development builds; a release build saves its bytes (make bench).
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

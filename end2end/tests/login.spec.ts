@@ -28,6 +28,10 @@ test('login shows the email and the OpenID claims, logout returns to guest', asy
   await expect(claimValue(page, 'sub')).toHaveText(USER.sub);
   await expect(claimValue(page, 'name')).toHaveText(USER.name);
   await expect(claimValue(page, 'iss')).toHaveText(ISSUER);
+  // Time claims: the number, and beside it the date it stands for.
+  for (const claim of ['exp', 'iat', 'auth_time']) {
+    await expect(claimValue(page, claim)).toHaveText(/^\d{10}\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+  }
   await expect(page.getByTestId('session-expiry').locator('time')).toHaveCount(1);
   await expect(page.locator('form[method=post][action="/auth/logout"]')
     .getByRole('button', { name: 'Logout', exact: true })).toBeVisible();

@@ -31,14 +31,27 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
-/// What the profile view shows: the id_token's claims, never a token.
+/// What the profile view shows: the id_token's claims, never a token. Prepared on the server
+/// (the view is rendered there only; the browser gets HTML).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub email: String,
-    /// The id_token's claims; the view shows them as a table or as JSON.
-    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The id_token's claims, in the token's order, for the table.
+    pub claims: Vec<Claim>,
+    /// The same claims as pretty-printed JSON, for the JSON view.
+    pub claims_json: String,
     /// When the login ends, RFC 3339 (UTC).
     pub session_expires_at: String,
+}
+
+/// One claim of the id_token, as the table shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub name: String,
+    /// The value as text: a string as it is, anything else as JSON.
+    pub value: String,
+    /// For the time claims (`exp`, `iat`, `auth_time`, …): the date the number stands for.
+    pub date: Option<String>,
 }
 
 /// Starts a login (the `/login` page runs it while rendering on the server).
@@ -95,7 +108,7 @@ pub mod ssr {
     use super::{
         flow::AuthService,
         session::{AuthSession, LoggedInUser},
-        Profile,
+        Claim, Profile,
     };
     use crate::error::AuthError;
 
@@ -163,17 +176,46 @@ pub mod ssr {
             .or_else(|| text("preferred_username"))
             .or_else(|| text("sub"))
             .unwrap_or_default();
-        let session_expires_at = time::OffsetDateTime::from_unix_timestamp(user.session_expires_at)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
+        let claims = user
+            .claims
+            .iter()
+            .map(|(name, value)| Claim {
+                name: name.clone(),
+                value: match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                },
+                date: TIME_CLAIMS
+                    .contains(&name.as_str())
+                    .then(|| value.as_i64().and_then(readable_date))
+                    .flatten(),
             })
-            .unwrap_or_default();
+            .collect();
         Profile {
             email,
-            claims: user.claims.clone(),
-            session_expires_at,
+            claims,
+            claims_json: serde_json::to_string_pretty(&user.claims).unwrap_or_default(),
+            session_expires_at: rfc3339(user.session_expires_at).unwrap_or_default(),
         }
+    }
+
+    /// Claims that hold seconds since 1970 (OIDC Core 2 and 5.1).
+    const TIME_CLAIMS: [&str; 5] = ["exp", "iat", "auth_time", "nbf", "updated_at"];
+
+    fn rfc3339(unix: i64) -> Option<String> {
+        time::OffsetDateTime::from_unix_timestamp(unix)
+            .ok()?
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    }
+
+    /// `2026-11-28 10:39:46 UTC`.
+    fn readable_date(unix: i64) -> Option<String> {
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+        time::OffsetDateTime::from_unix_timestamp(unix)
+            .ok()?
+            .format(&format)
+            .ok()
     }
 }

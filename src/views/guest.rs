@@ -1,25 +1,18 @@
 use leptos::prelude::*;
 
-/// The guest view, as in FusionAuth's tutorial.
-#[component]
+/// The guest view, as in FusionAuth's tutorial: an island without props (it hydrates, but
+/// nothing in it needs the browser). Login is a plain GET form, so it works before hydration
+/// and without JavaScript, and the browser really leaves for the provider.
+#[island]
 pub fn GuestView() -> impl IntoView {
     view! {
         <section class="card guest" aria-labelledby="guest-title">
             <h1 id="guest-title">"Hello Guest"</h1>
             <p>"Please Login to see your profile"</p>
-            <LoginButton return_to="/" />
+            <form method="get" action="/login" class="inline-form">
+                <input type="hidden" name="return_to" value="/" />
+                <button type="submit" class="button primary">"Login"</button>
+            </form>
         </section>
-    }
-}
-
-/// A plain GET form, so login works before hydration and without JavaScript; the router
-/// does not intercept it, so the browser really leaves for the provider.
-#[component]
-pub fn LoginButton(#[prop(into)] return_to: String) -> impl IntoView {
-    view! {
-        <form method="get" action="/login" class="inline-form">
-            <input type="hidden" name="return_to" value=return_to />
-            <button type="submit" class="button primary">"Login"</button>
-        </form>
     }
 }

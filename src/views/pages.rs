@@ -110,13 +110,10 @@ fn Loading() -> impl IntoView {
     view! { <p class="card muted" aria-busy="true">"Loading…"</p> }
 }
 
-/// Leaves the single-page app for `location`: a redirect on the server, a full navigation
-/// in the browser (the target is a server route, not one of the router's).
+/// Sends the browser to `location` with a redirect (pages render on the server only).
 fn send_to(location: &str) {
     #[cfg(feature = "ssr")]
     crate::auth::ssr::redirect(location);
     #[cfg(not(feature = "ssr"))]
-    if let Err(e) = window().location().set_href(location) {
-        leptos::logging::error!("navigation to {location} failed: {e:?}");
-    }
+    let _ = location;
 }

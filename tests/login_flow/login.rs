@@ -84,6 +84,19 @@ async fn full_login_shows_the_profile_and_logout_ends_it() {
         page.contains("authenticationType"),
         "FusionAuth's own claims are shown"
     );
+    // The time claims (exp, iat, auth_time) show their date beside the number.
+    let dates: Vec<&str> = page
+        .split("<span class=\"claim-date\">")
+        .skip(1)
+        .filter_map(|rest| rest.split("</span>").next())
+        .collect();
+    assert_eq!(dates.len(), 3, "{page}");
+    for date in dates {
+        let shape = date.len() == "2026-11-28 10:39:46 UTC".len()
+            && date.ends_with(" UTC")
+            && date[..4].bytes().all(|b| b.is_ascii_digit());
+        assert!(shape, "a readable date: {date:?}");
+    }
     assert!(!contains_jwt(&page), "the page leaks a JWT");
     for secret in [ACCESS_TOKEN, "refresh-token-value", CLIENT_SECRET] {
         assert!(!page.contains(secret), "the page leaks {secret:?}");
@@ -267,4 +280,29 @@ async fn login_renews_the_session_id() {
     // The planted id no longer names a session.
     let page = page_with_cookie(&s.app, "/", &planted).await;
     assert!(page.contains("Hello Guest"), "{page}");
+}
+
+/// Islands: the pages are server HTML; only the guest view and the claims switch hydrate,
+/// and neither carries data into the page for the wasm (no `data-props`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_prop_less_islands_hydrate() {
+    let s = setup().await;
+    let guest = s.app.home_page().await;
+    assert!(
+        guest.contains("<leptos-island data-component=\"GuestView"),
+        "{guest}"
+    );
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let profile = s.app.home_page().await;
+    assert_eq!(profile.matches("<leptos-island").count(), 1, "{profile}");
+    assert!(
+        profile.contains("data-component=\"ClaimsSwitch"),
+        "{profile}"
+    );
+    for page in [guest, profile] {
+        assert!(
+            !page.contains("data-props"),
+            "an island with data props: {page}"
+        );
+    }
 }
