@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the pages.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -12,7 +12,9 @@ use crate::views::{
     pages::{CallbackPage, HomePage, LoginPage, NotFound, ProfilePage},
 };
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The HTML document around every page. `stylesheet` is the stylesheet's address, read once
+/// at start-up (with `hash-files`, its name carries its content hash).
+pub fn shell(options: LeptosOptions, stylesheet: std::sync::Arc<str>) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -23,7 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 // `hash-files`: the stylesheet, script and wasm carry their content hash in
                 // their names, so a deploy never mixes new HTML with old assets.
-                <HashedStylesheet options=options.clone() id="leptos" />
+                <link id="leptos" rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
                 <MetaTags />

@@ -2,14 +2,20 @@
 //!
 //! Every visitor without a session sees the same `/`: rendering it through Leptos on each
 //! request cost ~85% of the HTTP stack's throughput (make bench). Two decisions keep a
-//! logged-in page out of the cache, and neither re-parses the `Cookie` header:
-//! - *serving* from the cache: only a `GET /` without a query for which the session layer
-//!   found no session cookie (its parser, its signature check);
+//! logged-in page out of the cache:
 //! - *filling* the cache: only a response the home page itself marked as the guest rendering
-//!   (it does so when the session held no user), with status 200 and no `Set-Cookie`.
+//!   (it does so when the session held no user), with status 200 and no `Set-Cookie`; never
+//!   a guess from the request;
+//! - *serving* from the cache: only a `GET /` without a query that carries no cookie of the
+//!   session's name, read with the parser the session layer uses (tower-cookies'
+//!   `Cookie::parse_encoded` on each `;`-separated part: names trimmed and percent-decoded).
+//!   A request with any such cookie, valid or not, is rendered. The layer sits outside the
+//!   session layer, so a guest's page costs no session, timeout or error-page machinery.
 //!
 //! The page carries the response's CSP nonce on its scripts, so it is stored cut at the
-//! nonce and served with the nonce of the request at hand: no two responses share one.
+//! nonce and served with a fresh nonce and the policy that names it: no two responses share
+//! one. The layer sits outside the security policy layer (which it does for a cached page
+//! itself) and the session layer: a guest's page costs neither (make bench).
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -18,20 +24,34 @@ use std::sync::{
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Request, State},
-    middleware::Next,
+    extract::Request,
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderMap, Method, StatusCode};
-use tower_sessions::Session;
+use tower_cookies::Cookie;
 
-use super::security::CspNonce;
+use super::security::{new_nonce, ContentSecurityPolicy, CspNonce};
 
 /// Largest page worth keeping.
 const MAX_BYTES: usize = 1024 * 1024;
 
-#[derive(Clone, Default)]
-pub struct GuestPageCache(Arc<OnceLock<CachedPage>>);
+#[derive(Clone)]
+pub struct GuestPageCache {
+    page: Arc<OnceLock<CachedPage>>,
+    /// The session cookie's name.
+    session_cookie: &'static str,
+    policy: Arc<ContentSecurityPolicy>,
+}
+
+impl GuestPageCache {
+    pub fn new(session_cookie: &'static str, policy: Arc<ContentSecurityPolicy>) -> Self {
+        Self {
+            page: Arc::default(),
+            session_cookie,
+            policy,
+        }
+    }
+}
 
 struct CachedPage {
     headers: HeaderMap,
@@ -53,53 +73,135 @@ pub fn mark_as_guest_rendering() {
     }
 }
 
-pub async fn serve(
-    State(cache): State<GuestPageCache>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let nonce = request.extensions().get::<CspNonce>().cloned();
-    let (true, Some(CspNonce(nonce))) = (is_home_without_session(&request), nonce) else {
-        return next.run(request).await;
-    };
-    if let Some(page) = cache.0.get() {
-        let body = page.pieces.join(nonce.as_bytes());
-        return (StatusCode::OK, page.headers.clone(), body).into_response();
+/// The cache as a tower layer: a hit answers without touching (or cloning) the service
+/// inside, which `axum::middleware::from_fn` would clone and box on every request.
+#[derive(Clone)]
+pub struct GuestPageLayer(GuestPageCache);
+
+impl GuestPageLayer {
+    pub fn new(cache: GuestPageCache) -> Self {
+        Self(cache)
     }
-    let rendering = GuestRendering::default();
-    request.extensions_mut().insert(rendering.clone());
-    let response = next.run(request).await;
-    let cacheable = rendering.0.load(Ordering::Relaxed)
-        && response.status() == StatusCode::OK
-        && !response.headers().contains_key(header::SET_COOKIE);
-    if !cacheable {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    match axum::body::to_bytes(body, MAX_BYTES).await {
-        Ok(bytes) => {
-            let mut headers = parts.headers.clone();
-            headers.remove(header::CONTENT_LENGTH);
-            let pieces = split_at(&bytes, nonce.as_bytes());
-            let _ = cache.0.set(CachedPage { headers, pieces });
-            Response::from_parts(parts, Body::from(bytes))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "guest page could not be buffered");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+impl<S> tower::Layer<S> for GuestPageLayer {
+    type Service = GuestPageService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GuestPageService {
+            cache: self.0.clone(),
+            inner,
         }
     }
 }
 
-/// `GET /`, no query, and no session as the session layer sees it.
-fn is_home_without_session(request: &Request) -> bool {
+#[derive(Clone)]
+pub struct GuestPageService<S> {
+    cache: GuestPageCache,
+    inner: S,
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S> tower::Service<Request> for GuestPageService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = BoxFuture<Result<Response, std::convert::Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let cache = self.cache.clone();
+        // The service that was made ready goes with this request; a clone stays for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        if !is_home(&request) || has_cookie(&request, cache.session_cookie) {
+            return Box::pin(inner.call(request));
+        }
+        if let Some(page) = cache.page.get() {
+            let response = page.response(&cache.policy);
+            return Box::pin(std::future::ready(Ok(response)));
+        }
+        let rendering = GuestRendering::default();
+        request.extensions_mut().insert(rendering.clone());
+        Box::pin(async move {
+            let response = inner.call(request).await?;
+            Ok(cache.fill(response, &rendering).await)
+        })
+    }
+}
+
+impl CachedPage {
+    /// The page with a fresh nonce, and the policy that names it.
+    fn response(&self, policy: &ContentSecurityPolicy) -> Response {
+        let nonce = new_nonce();
+        let mut headers = self.headers.clone();
+        if let Some(policy) = policy.header(&nonce) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        let body = self.pieces.join(nonce.as_bytes());
+        (StatusCode::OK, headers, body).into_response()
+    }
+}
+
+impl GuestPageCache {
+    /// Keeps `response` if the home page marked it as the guest rendering; returns it.
+    async fn fill(&self, response: Response, rendering: &GuestRendering) -> Response {
+        let nonce = response.extensions().get::<CspNonce>().cloned();
+        let cacheable = rendering.0.load(Ordering::Relaxed)
+            && response.status() == StatusCode::OK
+            && !response.headers().contains_key(header::SET_COOKIE);
+        let (true, Some(CspNonce(nonce))) = (cacheable, nonce) else {
+            return response;
+        };
+        let (parts, body) = response.into_parts();
+        match axum::body::to_bytes(body, MAX_BYTES).await {
+            Ok(bytes) => {
+                let mut headers = parts.headers.clone();
+                headers.remove(header::CONTENT_LENGTH);
+                headers.remove(header::CONTENT_SECURITY_POLICY);
+                let pieces = split_at(&bytes, nonce.as_bytes());
+                let _ = self.page.set(CachedPage { headers, pieces });
+                Response::from_parts(parts, Body::from(bytes))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "guest page could not be buffered");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+/// `GET /` without a query.
+fn is_home(request: &Request) -> bool {
     request.method() == Method::GET
         && request.uri().path() == "/"
         && request.uri().query().is_none()
-        && request
-            .extensions()
-            .get::<Session>()
-            .is_some_and(|session| session.id().is_none())
+}
+
+/// Whether the request carries a cookie called `name`, as tower-cookies (and so the session
+/// layer) reads the `Cookie` headers.
+fn has_cookie(request: &Request, name: &str) -> bool {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|part| Cookie::parse_encoded(part).ok())
+        .any(|cookie| cookie.name() == name)
 }
 
 /// `bytes` cut at every occurrence of `separator`.
@@ -134,5 +236,27 @@ mod tests {
             b"<script nonce=\"N2\">a</script><link crossorigin=\"N2\">".to_vec()
         );
         assert_eq!(split_at(&page, b"absent").join(&b"x"[..]), page.to_vec());
+    }
+
+    #[test]
+    fn a_session_cookie_is_seen_however_it_is_spelled() {
+        let request = |cookies: &[&str]| {
+            let mut builder = Request::builder().uri("/");
+            for cookie in cookies {
+                builder = builder.header(header::COOKIE, *cookie);
+            }
+            builder.body(Body::empty()).expect("request")
+        };
+        for spelled in [
+            vec!["sid=v"],
+            vec![" sid =v"],
+            vec!["a=1;sid=v"],
+            vec!["a=1", "sid=v"],
+            vec!["s%69d=v"],
+        ] {
+            assert!(has_cookie(&request(&spelled), "sid"), "{spelled:?}");
+        }
+        assert!(!has_cookie(&request(&["sidx=v; a=sid"]), "sid"));
+        assert!(!has_cookie(&request(&[]), "sid"));
     }
 }

@@ -96,19 +96,28 @@ async fn serve() -> Result<(), StartupError> {
         .await
         .map_err(|source| StartupError::Bind { addr, source })?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app)
+    axum::serve(listener, tower::make::Shared::new(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)
 }
 
-/// The whole app as an axum router: pages, server functions, static files, sessions, and the
-/// security layers around them. Tests call this to run the real server on a port of their own.
-pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Router, StartupError> {
+/// The whole app as one service: pages, server functions, static files, sessions, and the
+/// security layers around them. Serve it with `axum::serve(listener, Shared::new(app))`
+/// (`tower::make::Shared`); tests do, to run the real server on a port of their own.
+pub type App = tower::util::BoxCloneSyncService<
+    http::Request<axum::body::Body>,
+    axum::response::Response,
+    std::convert::Infallible,
+>;
+
+/// Builds the [`App`].
+pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App, StartupError> {
     warn_about_development_settings(&config);
-    let stylesheet =
-        static_files::stylesheet_href(&leptos_options).map_err(StartupError::Leptos)?;
-    let pages = ErrorPages::new(stylesheet);
+    let stylesheet: Arc<str> = static_files::stylesheet_href(&leptos_options)
+        .map_err(StartupError::Leptos)?
+        .into();
+    let pages = ErrorPages::new(stylesheet.clone());
     let store = store::open(&config.session_db, config.session_cleanup_interval).await?;
     let session_layer = SessionManagerLayer::new(store)
         .with_name(config.auth.cookies.session_name())
@@ -132,6 +141,7 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
         .secure_cookies()
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let request_timeout = config.request_timeout;
+    let session_cookie = config.auth.cookies.session_name();
 
     let http = provider::http_client(config.auth.provider_timeout)?;
     let auth = Arc::new(AuthService::new(Arc::new(config.auth), http));
@@ -151,31 +161,26 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
             }
         }
     };
-    let not_found = leptos_axum::render_app_async_with_context(page_context.clone(), {
+    let app_shell = {
         let options = state.leptos_options.clone();
-        move || shell(options.clone())
-    });
+        move || shell(options.clone(), stylesheet.clone())
+    };
+    let not_found =
+        leptos_axum::render_app_async_with_context(page_context.clone(), app_shell.clone());
     let files = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(static_files::cache_control))
         .service(static_files::files(&state.leptos_options, any(not_found)));
 
-    Ok(Router::new()
+    // The app: routes, and the layers that only requests reaching a route need.
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(crate::defaults::LOGOUT_PATH, get(front_channel_logout))
         // Also registers every server function, at `/auth/<name>`, for POST only.
-        .leptos_routes_with_context(&state, routes, page_context, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(&state, routes, page_context, app_shell)
         .fallback_service(files)
         .layer(axum::middleware::from_fn_with_state(
             same_origin,
             security::same_origin_only,
-        ))
-        // Innermost first: the guest cache sees the session the session layer parsed.
-        .layer(axum::middleware::from_fn_with_state(
-            guest_cache::GuestPageCache::default(),
-            guest_cache::serve,
         ))
         .layer(session_layer)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -186,34 +191,45 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<Rou
             pages,
             error_pages::page_for_bare_errors,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            csp,
-            security::content_security_policy,
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        .with_state(state);
+
+    // Around it, what every response gets, as one service rather than `Router::layer` (which
+    // wraps each route and clones its whole stack, Leptos's options included, per request):
+    // a guest's cached `/` then skips the app entirely (make bench).
+    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(
+        // Method and path only: the callback's query string carries the authorization code.
+        |request: &http::Request<axum::body::Body>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        },
+    );
+    let stack = ServiceBuilder::new()
+        .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
+        .layer(trace)
+        // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         // The callback's URL carries the authorization code: never send it to another site.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            hsts,
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
-        // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
-        .layer(tower_http::compression::CompressionLayer::new())
-        .layer(
-            // Method and path only: the callback's query string carries the authorization code.
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(
-                |request: &http::Request<axum::body::Body>| {
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-                },
-            ),
-        )
-        .with_state(state))
+        // A guest's `/` from memory, with a fresh nonce and policy of its own.
+        .layer(guest_cache::GuestPageLayer::new(
+            guest_cache::GuestPageCache::new(session_cookie, csp.clone()),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            csp,
+            security::content_security_policy,
+        ))
+        .service(app);
+    Ok(App::new(stack))
 }
 
 /// The app's routes, generated once per process.

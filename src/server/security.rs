@@ -28,23 +28,22 @@ use crate::{auth::settings::AuthSettings, error::AuthError};
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub Arc<str>);
 
-/// The page policy, apart from its nonce.
+/// The page policy, apart from its nonce: the text before and after it.
 pub struct ContentSecurityPolicy {
-    /// `form-action`: the Login form is redirected to the provider, the Logout form too, and
-    /// browsers check form redirects against this list.
-    form_action: String,
-    /// `connect-src`: the page's own origin, and `cargo leptos watch`'s reload socket.
-    connect_src: String,
+    before_nonce: String,
+    after_nonce: String,
 }
 
 impl ContentSecurityPolicy {
     pub fn new(auth: &AuthSettings, app_url: &Url, options: &LeptosOptions) -> Self {
+        // `form-action`: the Login form is redirected to the provider, the Logout form too,
+        // and browsers check form redirects against this list.
         let form_action = match auth.issuer_origin() {
             Some(issuer) => format!("'self' {issuer}"),
             None => "'self'".to_owned(),
         };
-        // Only under `cargo leptos watch` (LEPTOS_WATCH), whose reload script connects to a
-        // socket of its own on the page's host name.
+        // `connect-src`: the page's own origin, and under `cargo leptos watch` (LEPTOS_WATCH)
+        // its reload script's socket on the page's host name.
         let connect_src = if std::env::var_os("LEPTOS_WATCH").is_some() {
             let port = options.reload_external_port.unwrap_or(options.reload_port);
             let mut hosts = vec![
@@ -60,24 +59,28 @@ impl ContentSecurityPolicy {
             "'self'".to_owned()
         };
         Self {
-            form_action,
-            connect_src,
+            before_nonce: "default-src 'self'; script-src 'self' 'nonce-".to_owned(),
+            after_nonce: format!(
+                "' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src {connect_src}; \
+                 object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
+            ),
         }
     }
 
-    fn header(&self, nonce: &str) -> Option<HeaderValue> {
-        let policy = format!(
-            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self'; img-src 'self' data:; connect-src {}; object-src 'none'; \
-             base-uri 'none'; form-action {}; frame-ancestors 'none'",
-            self.connect_src, self.form_action
-        );
-        HeaderValue::from_str(&policy).ok()
+    /// The policy for a response whose scripts carry `nonce`.
+    pub fn header(&self, nonce: &str) -> Option<HeaderValue> {
+        let mut policy =
+            String::with_capacity(self.before_nonce.len() + nonce.len() + self.after_nonce.len());
+        policy.push_str(&self.before_nonce);
+        policy.push_str(nonce);
+        policy.push_str(&self.after_nonce);
+        HeaderValue::try_from(policy).ok()
     }
 }
 
 /// Gives each request a fresh CSP nonce and each response the policy that names it (unless
-/// the handler set a policy of its own).
+/// the handler set a policy of its own). The nonce also goes into the response's
+/// extensions, for the guest-page cache outside this layer.
 pub async fn content_security_policy(
     State(policy): State<Arc<ContentSecurityPolicy>>,
     mut request: Request,
@@ -86,6 +89,7 @@ pub async fn content_security_policy(
     let nonce: Arc<str> = new_nonce().into();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
+    response.extensions_mut().insert(CspNonce(nonce.clone()));
     if !response
         .headers()
         .contains_key(header::CONTENT_SECURITY_POLICY)
@@ -100,7 +104,7 @@ pub async fn content_security_policy(
 }
 
 /// 128 random bits, base64url: the same shape as Leptos's own nonces.
-fn new_nonce() -> String {
+pub fn new_nonce() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

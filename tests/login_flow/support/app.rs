@@ -114,7 +114,7 @@ pub async fn spawn_app_with(settings: AppSettings, edit: impl FnOnce(&mut Config
         .build();
     let router = server::router(config, options).await.expect("app builds");
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(listener, tower::make::Shared::new(router)).await;
     });
     TestApp {
         base,
