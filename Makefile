@@ -93,7 +93,7 @@ e2e: deps deps-browser
 	cargo leptos build
 	cd end2end && npm run --silent idp:check && npx playwright test
 
-bench: deps build-release
+bench: deps deps-browser build-release
 	./bench/run.sh
 
 clean:

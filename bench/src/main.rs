@@ -1,19 +1,30 @@
 //! `make bench`: the app's speed, size and memory, each beside its physical limit, in one run.
 //!
 //! `bench run` (the default) starts the stand-in provider, then for each of `BENCH_RUNS`
-//! runs a fresh release app and a bare axum server serving the same bytes, and measures
-//! pages (wrk), scripted logins, and memory; then the bundle sizes. It prints a markdown
-//! report and writes it to `bench/results/latest.md`. `bench bare` is the baseline server;
-//! `bench login` logs in against an app already running (for profiling) and prints its cookie.
-//! See bench/README.md.
+//! runs a fresh release app and measures it; then the bundle, a first visit and the time to a
+//! working switch in Chromium. It prints a markdown report and writes it to
+//! `bench/results/latest.md`. `bench bare` is the baseline server; `bench login` logs in
+//! against an app already running (for profiling) and prints its cookie. See bench/README.md.
+//!
+//! One module per thing measured: `pages`, `logins`, `memory`, `size`, `timing`; `run` puts
+//! them in order, `report` renders what they return.
 
+// What is measured.
+mod logins;
+mod memory;
+mod pages;
+mod size;
+mod timing;
+
+// How.
 mod bare;
 mod browser;
+mod harness;
 mod load;
 mod procs;
 mod report;
 mod run;
-mod size;
+mod settings;
 mod stats;
 
 use std::process::ExitCode;

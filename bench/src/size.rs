@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use reqwest::header;
 use url::Url;
 
+use crate::report::{Figure, Table, Unit};
+
 pub struct FileSize {
     pub name: String,
     pub raw: usize,
@@ -162,6 +164,69 @@ pub async fn first_visit(client: &reqwest::Client, page: &Url) -> Result<Vec<Dow
         });
     }
     Ok(out)
+}
+
+/// The wasm (gzip and brotli) and the first visit, with their targets.
+pub fn figures(bundle: &[FileSize], visit: &[Download]) -> Vec<Figure> {
+    let mut out = Vec::new();
+    if let Some(wasm) = bundle.iter().find(|f| f.name.ends_with(".wasm")) {
+        out.push(Figure::new("wasm raw", vec![wasm.raw as f64], Unit::Kb));
+        out.push(
+            Figure::new("**wasm gzip -9**", vec![wasm.gzip as f64], Unit::Kb)
+                .target("≤ 50 KB", |m| m <= 50e3),
+        );
+        out.push(Figure::new(
+            "wasm brotli -q 11",
+            vec![wasm.brotli as f64],
+            Unit::Kb,
+        ));
+    }
+    let total: usize = visit.iter().map(|d| d.bytes).sum();
+    out.push(
+        Figure::new(
+            "**first visit downloads** (`/` and what it loads, as served)",
+            vec![total as f64],
+            Unit::Kb,
+        )
+        .target("≤ 70 KB", |m| m <= 70e3),
+    );
+    out
+}
+
+pub fn tables(bundle: &[FileSize], visit: &[Download]) -> Vec<Table> {
+    let total: usize = visit.iter().map(|d| d.bytes).sum();
+    let mut downloads: Vec<Vec<String>> = visit
+        .iter()
+        .map(|d| {
+            vec![
+                format!("`{}`", d.path),
+                d.encoding.clone(),
+                d.bytes.to_string(),
+            ]
+        })
+        .collect();
+    downloads.push(vec![
+        "**total**".into(),
+        String::new(),
+        format!("**{total}**"),
+    ]);
+    vec![
+        Table {
+            title: "Bundle (the release site's `pkg/`; 1 KB = 1000 bytes)".into(),
+            header: ["file", "raw", "gzip -9", "brotli -q 11"].map(String::from).to_vec(),
+            rows: bundle
+                .iter()
+                .map(|f| vec![format!("`{}`", f.name), format!("{} B", f.raw), format!("{} B", f.gzip), format!("{} B", f.brotli)])
+                .collect(),
+            notes: vec![],
+        },
+        Table {
+            title: "A first visit to `/` with an empty cache (a browser's `Accept-Encoding`), bodies as the server sent them".into(),
+            header: ["resource", "content-encoding", "bytes"].map(String::from).to_vec(),
+            rows: downloads,
+            notes: vec![],
+        },
+    ]
 }
 
 #[cfg(test)]
