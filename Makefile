@@ -87,6 +87,7 @@ lint: deps
 unit: deps
 	cargo test -p fusionauth-leptos --features ssr
 	cargo test -p setup
+	cargo test -p bench
 	./setup/scripts/check-compose.sh
 
 e2e: deps deps-browser

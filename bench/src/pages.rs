@@ -12,7 +12,7 @@ use crate::{
     harness::{command, Env},
     load::{Wrk, WrkSummary},
     procs::{self, Proc},
-    report::{Figure, Unit},
+    report::{Figure, Target, Unit},
     settings::Settings,
 };
 
@@ -162,60 +162,33 @@ async fn start_bare(env: &Env, page: &browser::Response) -> Result<(Proc, String
     Ok((bare, url))
 }
 
+/// The summary lines, as data: label, the figure of one run, unit, target.
+type Line = (&'static str, fn(&Pages) -> f64, Unit, Option<Target>);
+
+#[rustfmt::skip]
+const LINES: [Line; 10] = [
+    ("bare axum handler, same bytes: requests/s", |p| p.bare.rps(), Unit::PerSec, None),
+    ("guest page `/` as served (rendered once, then from memory): requests/s", |p| p.guest.rps(), Unit::PerSec, None),
+    ("guest page as served: p50 latency", |p| p.guest.p50_us as f64 / 1e3, Unit::Ms, None),
+    ("**guest page as served / bare axum**", |p| p.guest.rps() / p.bare.rps(), Unit::Percent,
+        Some(Target { text: "≥ 75%", met: |m| m >= 0.75 })),
+    ("guest page rendered per request (`/?render`): requests/s", |p| p.guest_ssr.rps(), Unit::PerSec, None),
+    ("profile page `/profile`, logged in: requests/s", |p| p.profile.rps(), Unit::PerSec, None),
+    ("profile page: p50 latency", |p| p.profile.p50_us as f64 / 1e3, Unit::Ms, None),
+    ("**profile page / guest page rendered** (both Leptos SSR)", |p| p.profile.rps() / p.guest_ssr.rps(), Unit::Percent,
+        Some(Target { text: "≥ 50%", met: |m| m >= 0.5 })),
+    ("guest page, bytes", |p| p.guest_bytes as f64, Unit::Count, None),
+    ("profile page, bytes", |p| p.profile_bytes as f64, Unit::Count, None),
+];
+
 pub fn figures(runs: &[&Pages]) -> Vec<Figure> {
-    let per_run = |f: fn(&Pages) -> f64| runs.iter().map(|p| f(p)).collect::<Vec<_>>();
-    vec![
-        Figure::new(
-            "bare axum handler, same bytes: requests/s",
-            per_run(|p| p.bare.rps()),
-            Unit::PerSec,
-        ),
-        Figure::new(
-            "guest page `/` as served (rendered once, then from memory): requests/s",
-            per_run(|p| p.guest.rps()),
-            Unit::PerSec,
-        ),
-        Figure::new(
-            "guest page as served: p50 latency",
-            per_run(|p| p.guest.p50_us as f64 / 1e3),
-            Unit::Ms,
-        ),
-        Figure::new(
-            "**guest page as served / bare axum**",
-            per_run(|p| p.guest.rps() / p.bare.rps()),
-            Unit::Percent,
-        )
-        .target("≥ 75%", |m| m >= 0.75),
-        Figure::new(
-            "guest page rendered per request (`/?render`): requests/s",
-            per_run(|p| p.guest_ssr.rps()),
-            Unit::PerSec,
-        ),
-        Figure::new(
-            "profile page `/profile`, logged in: requests/s",
-            per_run(|p| p.profile.rps()),
-            Unit::PerSec,
-        ),
-        Figure::new(
-            "profile page: p50 latency",
-            per_run(|p| p.profile.p50_us as f64 / 1e3),
-            Unit::Ms,
-        ),
-        Figure::new(
-            "**profile page / guest page rendered** (both Leptos SSR)",
-            per_run(|p| p.profile.rps() / p.guest_ssr.rps()),
-            Unit::Percent,
-        )
-        .target("≥ 50%", |m| m >= 0.5),
-        Figure::new(
-            "guest page, bytes",
-            per_run(|p| p.guest_bytes as f64),
-            Unit::Count,
-        ),
-        Figure::new(
-            "profile page, bytes",
-            per_run(|p| p.profile_bytes as f64),
-            Unit::Count,
-        ),
-    ]
+    LINES
+        .iter()
+        .map(|&(label, value, unit, target)| Figure {
+            label: label.to_owned(),
+            values: runs.iter().map(|p| value(p)).collect(),
+            unit,
+            target,
+        })
+        .collect()
 }
