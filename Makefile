@@ -12,7 +12,7 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps deps-rust deps-node deps-browser dev env build build-release \
+.PHONY: help deps deps-rust deps-node deps-browser deps-services dev env build build-release \
         test lint unit e2e bench clean
 
 help:
@@ -53,6 +53,21 @@ deps-browser: deps-node
 	  echo "--- installing chromium (Debian)"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; \
 	else echo "--- installing Playwright's chromium"; (cd end2end && npx playwright install chromium); fi
 
+# redis-server and nginx for the scaled topology (scripts/topology.sh): Debian's packages where
+# apt is available. Debian puts nginx in /usr/sbin, which is not on a normal user's PATH.
+deps-services:
+	@missing=""; \
+	{ command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || missing=" redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -z "$$missing" ]; then :; \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then \
+	  echo "--- installing$$missing (Debian)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq$$missing; \
+	elif command -v apt-get >/dev/null; then \
+	  echo "error: missing$$missing: as root, run: apt-get install -y$$missing" >&2; exit 1; \
+	else \
+	  echo "error: missing$$missing: install them with Homebrew: brew install$${missing/redis-server/redis}" >&2; exit 1; fi
+
 ## ---- run ----------------------------------------------------------------------------
 
 # A .env with a generated APP_SECRET_KEY, so sessions survive restarts of `make dev`.
@@ -74,7 +89,7 @@ build-release: deps
 
 ## ---- test ---------------------------------------------------------------------------
 
-test: deps deps-browser lint unit e2e
+test: deps deps-browser deps-services lint unit e2e
 	@echo "make test: all checks passed"
 
 lint: deps
@@ -94,7 +109,7 @@ e2e: deps deps-browser
 	cargo leptos build
 	cd end2end && npm run --silent idp:check && npx playwright test
 
-bench: deps deps-browser build-release
+bench: deps deps-browser deps-services build-release
 	./bench/run.sh
 
 clean:
