@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Standalone check of the stand-in: starts two copies on spare ports (one per
-// FusionAuth logoutBehavior), then walks discovery, JWKS, a full
-// authorization-code + PKCE login, tokens, refresh and logout the way the app
-// and a browser would, verifying the id_token signature with the JWKS and the
-// user against the kickstart's demo user.
+// FusionAuth logoutBehavior, and per refresh token policy), then walks
+// discovery, JWKS, a full authorization-code + PKCE login, tokens, refresh and
+// logout the way the app and a browser would, verifying the id_token
+// signature with the JWKS and the user against the kickstart's demo user;
+// then the sessions (check-sessions.mjs): lifetimes and refresh tokens.
 // Exits non-zero on the first broken expectation.  Usage: npm run idp:check
 import { createHash } from 'node:crypto';
 import { strict as assert } from 'node:assert';
@@ -13,10 +14,11 @@ import {
   APP_URL, assertLoginForm, authorizeUrl, b64url, Browser, CLIENT_ID, DEMO, exchangeCode, login, pkce,
   startStandin, tokenRequest, tokenResponse, unescapeHtml, waitForDiscovery,
 } from './check-support.mjs';
+import { checkReusable, checkSessions, SHORT_TTL } from './check-sessions.mjs';
 import { loadConfig } from './config.mjs';
 
 const PORT = Number(process.env.CHECK_IDP_PORT ?? 9811);
-// The second copy runs with IDP_LOGOUT_BEHAVIOR=RedirectOnly.
+// The second copy runs with IDP_LOGOUT_BEHAVIOR=RedirectOnly and IDP_REFRESH_TOKEN_POLICY=Reusable.
 const REDIRECT_ONLY_PORT = PORT + 1;
 // The application's logoutURL and the post_logout_redirect_uri the app sends.
 const APP_LOGOUT_URL = `${APP_URL}/logout`;
@@ -111,6 +113,14 @@ function checkConfig() {
   assert.throws(() => loadConfig({ IDP_LOGOUT_BEHAVIOR: 'redirectonly' }),
     /IDP_LOGOUT_BEHAVIOR="redirectonly" must be one of AllApplications, RedirectOnly/);
   console.log('ok config: UUID CLIENT_ID lower-cased; IDP_LOGOUT_BEHAVIOR defaults to AllApplications, rejects others');
+
+  const defaults = loadConfig({});
+  assert.equal(defaults.accessTokenTtl, 3600);
+  assert.equal(defaults.refreshTokenPolicy, 'OneTimeUse');
+  assert.equal(loadConfig({ IDP_REFRESH_TOKEN_POLICY: 'Reusable' }).refreshTokenPolicy, 'Reusable');
+  assert.throws(() => loadConfig({ IDP_REFRESH_TOKEN_POLICY: 'onetimeuse' }),
+    /IDP_REFRESH_TOKEN_POLICY="onetimeuse" must be one of OneTimeUse, Reusable/);
+  console.log('ok config: IDP_REFRESH_TOKEN_POLICY defaults to OneTimeUse, rejects others; IDP_ACCESS_TOKEN_TTL defaults to 3600');
 }
 
 async function checkDiscoveryAndJwks(idp) {
@@ -158,16 +168,22 @@ async function checkIdToken(idp, tokens, jwks, nonce) {
   return payload;
 }
 
-/** Both client authentication methods FusionAuth accepts, and a wrong secret refused by each. */
+/**
+ * Both client authentication methods FusionAuth accepts, and a wrong secret
+ * refused by each. Returns the refresh token to use next (OneTimeUse rotates it).
+ */
 async function checkClientAuthentication(idp, refreshToken) {
+  let current = refreshToken;
   for (const auth of ['basic', 'post']) {
-    const refreshed = await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: refreshToken }, { auth });
-    assert.ok(refreshed.access_token && refreshed.id_token, `client_secret_${auth}: refresh grant issues new tokens`);
-    const wrong = await tokenResponse(idp, { grant_type: 'refresh_token', refresh_token: refreshToken }, { auth, secret: 'wrong' });
+    const wrong = await tokenResponse(idp, { grant_type: 'refresh_token', refresh_token: current }, { auth, secret: 'wrong' });
     assert.equal(wrong.status, 401, `client_secret_${auth} with a wrong secret`);
     assert.equal(wrong.json.error, 'invalid_client');
+    const refreshed = await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: current }, { auth });
+    assert.ok(refreshed.access_token && refreshed.id_token, `client_secret_${auth}: refresh grant issues new tokens`);
+    current = refreshed.refresh_token;
   }
   console.log('ok client_secret_basic and client_secret_post both accepted (refresh grant), a wrong secret refused by each');
+  return current;
 }
 
 /** The AllApplications copy: the whole flow, logout with its page. */
@@ -202,7 +218,7 @@ async function checkAllApplications(idp) {
   assert.ok(!('preferred_username' in userinfo), 'no preferred_username in userinfo either');
   console.log('ok userinfo');
 
-  await checkClientAuthentication(idp, tokens.refresh_token);
+  const refreshToken = await checkClientAuthentication(idp, tokens.refresh_token);
 
   const again = await login(browser, idp);
   assert.equal(again.shownLoginForm, false, 'signed-in user is redirected straight back');
@@ -224,7 +240,7 @@ async function checkAllApplications(idp) {
   assert.ok(afterLogout.shownLoginForm, 'login form shown again after logout');
   console.log('ok logout page: "Logging out…", iframe APP_URL/logout, 2 s refresh to post_logout_redirect_uri + state; SSO session ended');
 
-  const kept = await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  const kept = await tokenRequest(idp, { grant_type: 'refresh_token', refresh_token: refreshToken });
   assert.ok(kept.access_token, 'a refresh token from before the logout still works');
   console.log('ok logout revokes nothing: a refresh token issued before it still works');
 
@@ -244,9 +260,9 @@ async function checkAllApplications(idp) {
   console.log('ok logout without an SSO session still lands on post_logout_redirect_uri + state, else APP_URL/logout');
 
   const stats = await (await fetch(`${idp.issuer}/__standin/stats`)).json();
-  assert.deepEqual(stats, { app_requests: { '/oauth2/token': idp.appRequests } });
+  assert.deepEqual(stats, { app_requests: { '/oauth2/token': idp.appRequests }, app_token_grants: idp.appGrants });
   await fetch(`${idp.issuer}/__standin/stats/reset`, { method: 'POST' });
-  assert.deepEqual(await (await fetch(`${idp.issuer}/__standin/stats`)).json(), { app_requests: {} });
+  assert.deepEqual(await (await fetch(`${idp.issuer}/__standin/stats`)).json(), { app_requests: {}, app_token_grants: {} });
   console.log('ok stats count only app requests, reset zeroes them');
 
   const issued = await (await fetch(`${idp.issuer}/__standin/issued-token-digests`)).json();
@@ -279,17 +295,19 @@ async function checkRedirectOnly(idp) {
 }
 
 
-const allApplications = startStandin(PORT);
+const allApplications = startStandin(PORT, { IDP_ACCESS_TOKEN_TTL: String(SHORT_TTL) });
 const redirectOnly = startStandin(REDIRECT_ONLY_PORT, {
-  IDP_LOGOUT_BEHAVIOR: 'RedirectOnly', CLIENT_ID: CLIENT_ID.toUpperCase(),
+  IDP_LOGOUT_BEHAVIOR: 'RedirectOnly', CLIENT_ID: CLIENT_ID.toUpperCase(), IDP_REFRESH_TOKEN_POLICY: 'Reusable',
 });
 
 try {
   checkConfig();
   allApplications.discovery = await waitForDiscovery(allApplications.issuer);
   await checkAllApplications(allApplications);
+  await checkSessions(allApplications);
   redirectOnly.discovery = await waitForDiscovery(redirectOnly.issuer);
   await checkRedirectOnly(redirectOnly);
+  await checkReusable(redirectOnly);
   console.log('stand-in check: all passed');
 } catch (err) {
   console.error(`stand-in check FAILED: ${err.stack}`);

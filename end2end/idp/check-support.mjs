@@ -1,6 +1,6 @@
-// Shared by the stand-in's own checks: the app's settings, a cookie-keeping
-// browser, the login and token calls as the app makes them, and starting a
-// copy of the stand-in.
+// Shared by the stand-in's own checks (check-flow.mjs, check-sessions.mjs):
+// the app's settings, a cookie-keeping browser, the login and token calls as
+// the app makes them, and starting a copy of the stand-in.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { strict as assert } from 'node:assert';
@@ -122,6 +122,7 @@ export async function tokenResponse(idp, body, { auth = 'basic', secret = CLIENT
   if (auth === 'basic') headers.Authorization = basicAuth(secret);
   else { params.set('client_id', CLIENT_ID); params.set('client_secret', secret); }
   idp.appRequests += 1;
+  idp.appGrants[body.grant_type] = (idp.appGrants[body.grant_type] ?? 0) + 1;
   const res = await fetch(idp.discovery.token_endpoint, { method: 'POST', headers, body: params });
   return { status: res.status, json: await res.json() };
 }
@@ -180,14 +181,20 @@ export async function waitForDiscovery(issuer) {
   throw new Error(`stand-in at ${issuer} did not start`);
 }
 
+// The stand-in's own settings (config.mjs): a copy never inherits one from
+// the caller's environment, so each check sees the defaults it expects.
+const STANDIN_SETTING = /^(IDP_|ISSUER$|CLIENT_(ID|SECRET)$|APP_URL$)/;
+
+const callerEnvironment = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !STANDIN_SETTING.test(name)));
+
 /** Starts one copy of the stand-in; its output is kept for a failure report. */
 export function startStandin(port, env = {}) {
   const issuer = `http://localhost:${port}`;
   const child = spawn(process.execPath, [fileURLToPath(new URL('./server.mjs', import.meta.url))], {
-    env: { ...process.env, IDP_PORT: String(port), ISSUER: issuer, APP_URL, ...env },
+    env: { ...callerEnvironment(), IDP_PORT: String(port), ISSUER: issuer, APP_URL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const standin = { issuer, child, log: '', appRequests: 0, discovery: undefined };
+  const standin = { issuer, child, log: '', appRequests: 0, appGrants: {}, discovery: undefined };
   child.stdout.on('data', (d) => { standin.log += d; });
   child.stderr.on('data', (d) => { standin.log += d; });
   return standin;

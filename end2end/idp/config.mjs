@@ -10,10 +10,14 @@ const DEFAULTS = {
   APP_URL: 'http://localhost:3000',
   IDP_ACCESS_TOKEN_TTL: '3600',
   IDP_LOGOUT_BEHAVIOR: 'AllApplications',
+  IDP_REFRESH_TOKEN_POLICY: 'OneTimeUse',
 };
 
 // FusionAuth's application `oauthConfiguration.logoutBehavior` values.
 export const LOGOUT_BEHAVIORS = Object.freeze(['AllApplications', 'RedirectOnly']);
+
+// FusionAuth's application `jwtConfiguration.refreshTokenUsagePolicy` values.
+export const REFRESH_TOKEN_POLICIES = Object.freeze(['OneTimeUse', 'Reusable']);
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -67,6 +71,15 @@ function readLogoutBehavior(env) {
   return raw;
 }
 
+function readRefreshTokenPolicy(env) {
+  const raw = env.IDP_REFRESH_TOKEN_POLICY ?? DEFAULTS.IDP_REFRESH_TOKEN_POLICY;
+  if (!REFRESH_TOKEN_POLICIES.includes(raw)) {
+    fail('IDP_REFRESH_TOKEN_POLICY', raw,
+      `must be one of ${REFRESH_TOKEN_POLICIES.join(', ')} (FusionAuth's refreshTokenUsagePolicy)`);
+  }
+  return raw;
+}
+
 export function loadConfig(env = process.env) {
   const port = readPositiveInt(env, 'IDP_PORT');
   if (port > 65535) fail('IDP_PORT', port, 'must be at most 65535');
@@ -81,5 +94,6 @@ export function loadConfig(env = process.env) {
     appUrl: readUrl(env, 'APP_URL'),
     accessTokenTtl: readPositiveInt(env, 'IDP_ACCESS_TOKEN_TTL'),
     logoutBehavior: readLogoutBehavior(env),
+    refreshTokenPolicy: readRefreshTokenPolicy(env),
   };
 }

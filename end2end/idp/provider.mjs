@@ -1,11 +1,13 @@
 // oidc-provider configured to look like FusionAuth to the app: FusionAuth's
 // routes, one confidential client, a hosted login page, automatic consent for
-// the first-party application, and FusionAuth's logout (page or redirect).
+// the first-party application, FusionAuth's logout (page or redirect) and its
+// refresh token policy.
 import { generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
 import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 import { checkCredentials, CLAIMS_BY_SCOPE, makeFindAccount, USER } from './account.mjs';
+import { createRefreshTokens } from './refresh-tokens.mjs';
 import { errorPage, loginPage, logoutPage } from './views.mjs';
 import { createIssuedTokenDigests, createStats } from './stats.mjs';
 
@@ -267,6 +269,10 @@ export async function buildProvider(config, { signingKey } = {}) {
     loadExistingGrant: grantEverythingRequested,
     pkce: { required: () => false },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PREFIX}${interaction.uid}` },
+    // FusionAuth's refreshTokenUsagePolicy: OneTimeUse returns a new refresh
+    // token at every refresh (the used one is then deleted, see
+    // refresh-tokens.mjs); Reusable returns the same one again.
+    rotateRefreshToken: config.refreshTokenPolicy === 'OneTimeUse',
     discovery: {
       frontchannel_logout_supported: true,
       backchannel_logout_supported: false,
@@ -291,13 +297,14 @@ export async function buildProvider(config, { signingKey } = {}) {
       },
     },
     ttl: {
+      // FusionAuth: both are the application's jwtConfiguration.timeToLiveInSeconds.
       AccessToken: config.accessTokenTtl,
       IdToken: config.accessTokenTtl,
       AuthorizationCode: 60,
       Interaction: 60 * 60,
       Session: 14 * 24 * 60 * 60,
       Grant: 14 * 24 * 60 * 60,
-      RefreshToken: 30 * 24 * 60 * 60,
+      RefreshToken: 30 * 24 * 60 * 60, // FusionAuth's default, 43,200 minutes
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
@@ -306,6 +313,7 @@ export async function buildProvider(config, { signingKey } = {}) {
   });
 
   addAtHashAtTokenEndpoint(provider);
+  createRefreshTokens(provider, { policy: config.refreshTokenPolicy });
   provider.use(requestLog);
   provider.use(createStats());
   provider.use(createIssuedTokenDigests(provider));

@@ -37,7 +37,8 @@ async function main() {
   }
   process.stdout.write(
     `stand-in OIDC provider: issuer ${config.issuer}, listening on ${servers.length} address(es) port ${config.port}, `
-    + `client ${config.clientId}, app ${config.appUrl}, logoutBehavior ${config.logoutBehavior}\n`,
+    + `client ${config.clientId}, app ${config.appUrl}, logoutBehavior ${config.logoutBehavior}, `
+    + `refreshTokenUsagePolicy ${config.refreshTokenPolicy}\n`,
   );
 
   const stop = (signal) => {

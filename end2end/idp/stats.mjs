@@ -1,14 +1,17 @@
 // Test-support endpoints. Counters: how many requests the app's server-side
-// HTTP client (User-Agent "fusionauth-leptos/...") made, per path; the
-// benchmark reads them to prove a warmed-up login costs exactly one request
-// (the token call). Digests of issued tokens: for the "no token in the
-// browser" end-to-end test.
+// HTTP client (User-Agent "fusionauth-leptos/...") made, per path and, at the
+// token endpoint, per grant type; the benchmark reads them to prove a
+// warmed-up login costs exactly one request (the token call), tests to count
+// refreshes. Digests of issued tokens: for the "no token in the browser"
+// end-to-end test.
 import { createHash } from 'node:crypto';
 
 export const APP_USER_AGENT_PREFIX = 'fusionauth-leptos/';
 export const STATS_PATH = '/__standin/stats';
 export const STATS_RESET_PATH = '/__standin/stats/reset';
 export const ISSUED_DIGESTS_PATH = '/__standin/issued-token-digests';
+
+const TOKEN_PATH = '/oauth2/token';
 
 const MAX_DIGESTS = 1000;
 
@@ -37,24 +40,32 @@ export function createIssuedTokenDigests(provider) {
 
 export function createStats() {
   let counts = new Map();
+  let grants = new Map();
+  const sorted = (map) => Object.fromEntries([...map].sort());
+  const body = () => ({ app_requests: sorted(counts), app_token_grants: sorted(grants) });
 
   /** Koa middleware: counts app requests, serves the two stats routes. */
   return async function stats(ctx, next) {
     if (ctx.path === STATS_PATH && ctx.method === 'GET') {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { app_requests: Object.fromEntries([...counts].sort()) };
+      ctx.body = body();
       return;
     }
     if (ctx.path === STATS_RESET_PATH && ctx.method === 'POST') {
       counts = new Map();
+      grants = new Map();
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { app_requests: {} };
+      ctx.body = body();
       return;
     }
-    const userAgent = ctx.get('User-Agent');
-    if (userAgent.startsWith(APP_USER_AGENT_PREFIX)) {
-      counts.set(ctx.path, (counts.get(ctx.path) ?? 0) + 1);
-    }
+    const fromApp = ctx.get('User-Agent').startsWith(APP_USER_AGENT_PREFIX);
+    if (fromApp) counts.set(ctx.path, (counts.get(ctx.path) ?? 0) + 1);
     await next();
+    // The grant type is in the form body, which oidc-provider has parsed by
+    // now (refused requests included); reading it here would consume it.
+    const grantType = ctx.oidc?.params?.grant_type;
+    if (fromApp && ctx.path === TOKEN_PATH && grantType) {
+      grants.set(grantType, (grants.get(grantType) ?? 0) + 1);
+    }
   };
 }
