@@ -1,10 +1,11 @@
 // The one user of the stand-in, shaped like a FusionAuth user registered to
-// the tutorial's application.
+// the tutorial's application, and whether it is active (FusionAuth's soft
+// delete deactivates a user; reactivation undoes it).
 import { timingSafeEqual, createHash } from 'node:crypto';
 
 // FusionAuth's default tenant id is random per install; the kickstart pins it
 // (variables.defaultTenantId), and so does the stand-in.
-const TENANT_ID = 'd7d09513-a3f5-401c-9685-34ab6c552453';
+export const TENANT_ID = 'd7d09513-a3f5-401c-9685-34ab6c552453';
 
 // The kickstart's demo user (kickstart/kickstart.json: variables.demoUserId
 // and its create-and-register request); check-flow.mjs holds the two equal.
@@ -34,20 +35,27 @@ function digest(value) {
   return createHash('sha256').update(String(value)).digest();
 }
 
-/** Constant-time credential check (compares digests, so lengths never leak). */
-export function checkCredentials(loginId, password) {
-  const idOk = timingSafeEqual(
-    digest(String(loginId ?? '').trim().toLowerCase()),
-    digest(USER.loginId),
-  );
-  const passwordOk = timingSafeEqual(digest(password ?? ''), digest(USER.password));
-  return idOk && passwordOk ? USER.id : undefined;
-}
+/**
+ * The user's state for one provider: its active flag, the credential check,
+ * oidc-provider's `findAccount` and the user as FusionAuth's APIs and events
+ * show it. A deactivated user is unknown to the OIDC side: it cannot log in,
+ * and its refresh and access tokens find no account (invalid_grant, 401).
+ */
+export function createUsers(clientId) {
+  let active = true;
 
-/** oidc-provider `findAccount` for a given client id. */
-export function makeFindAccount(clientId) {
-  return async function findAccount(_ctx, sub, token) {
-    if (sub !== USER.id) return undefined;
+  /** Constant-time credential check (compares digests, so lengths never leak). */
+  function checkCredentials(loginId, password) {
+    const idOk = timingSafeEqual(
+      digest(String(loginId ?? '').trim().toLowerCase()),
+      digest(USER.loginId),
+    );
+    const passwordOk = timingSafeEqual(digest(password ?? ''), digest(USER.password));
+    return idOk && passwordOk && active ? USER.id : undefined;
+  }
+
+  async function findAccount(_ctx, sub, token) {
+    if (sub !== USER.id || !active) return undefined;
     return {
       accountId: USER.id,
       async claims(use) {
@@ -73,5 +81,31 @@ export function makeFindAccount(clientId) {
         return all;
       },
     };
+  }
+
+  /** The user object of FusionAuth's User API and events (no password: User#secure()). */
+  function fusionAuthUser() {
+    return {
+      active,
+      email: USER.email,
+      firstName: USER.givenName,
+      fullName: `${USER.givenName} ${USER.familyName}`,
+      id: USER.id,
+      lastName: USER.familyName,
+      passwordChangeRequired: false,
+      registrations: [{ applicationId: clientId, roles: [], usernameStatus: 'ACTIVE', verified: true }],
+      tenantId: TENANT_ID,
+      usernameStatus: 'ACTIVE',
+      verified: true,
+    };
+  }
+
+  return {
+    checkCredentials,
+    findAccount,
+    fusionAuthUser,
+    exists: (id) => id === USER.id,
+    isActive: (id) => id === USER.id && active,
+    setActive(value) { active = value; },
   };
 }

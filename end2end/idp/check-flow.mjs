@@ -4,7 +4,8 @@
 // discovery, JWKS, a full authorization-code + PKCE login, tokens, refresh and
 // logout the way the app and a browser would, verifying the id_token
 // signature with the JWKS and the user against the kickstart's demo user;
-// then the sessions (check-sessions.mjs): lifetimes and refresh tokens.
+// then the sessions (check-sessions.mjs): lifetimes, rotation, revocation,
+// deactivation and the webhooks.
 // Exits non-zero on the first broken expectation.  Usage: npm run idp:check
 import { createHash } from 'node:crypto';
 import { strict as assert } from 'node:assert';
@@ -14,7 +15,9 @@ import {
   APP_URL, assertLoginForm, authorizeUrl, b64url, Browser, CLIENT_ID, DEMO, exchangeCode, login, pkce,
   startStandin, tokenRequest, tokenResponse, unescapeHtml, waitForDiscovery,
 } from './check-support.mjs';
-import { checkReusable, checkSessions, SHORT_TTL } from './check-sessions.mjs';
+import {
+  API_KEY, checkReusable, checkSessions, SHORT_TTL, SIGNING_KEY_ID, SIGNING_SECRET, startWebhookListener,
+} from './check-sessions.mjs';
 import { loadConfig } from './config.mjs';
 
 const PORT = Number(process.env.CHECK_IDP_PORT ?? 9811);
@@ -120,7 +123,18 @@ function checkConfig() {
   assert.equal(loadConfig({ IDP_REFRESH_TOKEN_POLICY: 'Reusable' }).refreshTokenPolicy, 'Reusable');
   assert.throws(() => loadConfig({ IDP_REFRESH_TOKEN_POLICY: 'onetimeuse' }),
     /IDP_REFRESH_TOKEN_POLICY="onetimeuse" must be one of OneTimeUse, Reusable/);
-  console.log('ok config: IDP_REFRESH_TOKEN_POLICY defaults to OneTimeUse, rejects others; IDP_ACCESS_TOKEN_TTL defaults to 3600');
+  assert.deepEqual(defaults.webhook, {
+    urls: ['http://localhost:3000/webhooks/fusionauth'], signingSecret: SIGNING_SECRET, signingKeyId: SIGNING_KEY_ID,
+  });
+  assert.equal(defaults.apiKey, API_KEY);
+  assert.deepEqual(loadConfig({ APP_URL: 'http://app.test:8080/' }).webhook.urls, ['http://app.test:8080/webhooks/fusionauth']);
+  assert.deepEqual(loadConfig({ WEBHOOK_URLS: ' http://a.test/x, ,http://b.test/y ' }).webhook.urls,
+    ['http://a.test/x', 'http://b.test/y']);
+  assert.deepEqual(loadConfig({ WEBHOOK_URLS: '' }).webhook.urls, [], 'set but empty: no webhook');
+  assert.throws(() => loadConfig({ WEBHOOK_URLS: 'ftp://x.test' }), /WEBHOOK_URLS="ftp:\/\/x.test" must be an http/);
+  assert.throws(() => loadConfig({ FUSIONAUTH_API_KEY: '' }), (err) => err.message === 'stand-in: FUSIONAUTH_API_KEY must not be empty');
+  console.log('ok config: IDP_REFRESH_TOKEN_POLICY defaults to OneTimeUse; WEBHOOK_URLS defaults to APP_URL/webhooks/fusionauth, '
+    + 'empty means none; the API key and webhook signing key default to the development values');
 }
 
 async function checkDiscoveryAndJwks(idp) {
@@ -295,7 +309,10 @@ async function checkRedirectOnly(idp) {
 }
 
 
-const allApplications = startStandin(PORT, { IDP_ACCESS_TOKEN_TTL: String(SHORT_TTL) });
+const webhookListener = await startWebhookListener();
+const allApplications = startStandin(PORT, {
+  IDP_ACCESS_TOKEN_TTL: String(SHORT_TTL), WEBHOOK_URLS: webhookListener.urls.join(','),
+});
 const redirectOnly = startStandin(REDIRECT_ONLY_PORT, {
   IDP_LOGOUT_BEHAVIOR: 'RedirectOnly', CLIENT_ID: CLIENT_ID.toUpperCase(), IDP_REFRESH_TOKEN_POLICY: 'Reusable',
 });
@@ -304,7 +321,7 @@ try {
   checkConfig();
   allApplications.discovery = await waitForDiscovery(allApplications.issuer);
   await checkAllApplications(allApplications);
-  await checkSessions(allApplications);
+  await checkSessions(allApplications, webhookListener);
   redirectOnly.discovery = await waitForDiscovery(redirectOnly.issuer);
   await checkRedirectOnly(redirectOnly);
   await checkReusable(redirectOnly);
@@ -318,4 +335,5 @@ try {
 } finally {
   allApplications.child.kill('SIGINT');
   redirectOnly.child.kill('SIGINT');
+  webhookListener.close();
 }

@@ -183,7 +183,7 @@ export async function waitForDiscovery(issuer) {
 
 // The stand-in's own settings (config.mjs): a copy never inherits one from
 // the caller's environment, so each check sees the defaults it expects.
-const STANDIN_SETTING = /^(IDP_|ISSUER$|CLIENT_(ID|SECRET)$|APP_URL$)/;
+const STANDIN_SETTING = /^(IDP_|ISSUER$|CLIENT_(ID|SECRET)$|APP_URL$|FUSIONAUTH_API_KEY$|WEBHOOK_)/;
 
 const callerEnvironment = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !STANDIN_SETTING.test(name)));
 

@@ -11,7 +11,14 @@ const DEFAULTS = {
   IDP_ACCESS_TOKEN_TTL: '3600',
   IDP_LOGOUT_BEHAVIOR: 'AllApplications',
   IDP_REFRESH_TOKEN_POLICY: 'OneTimeUse',
+  // Development values only, the same as fusionauth.env and src/defaults.rs.
+  FUSIONAUTH_API_KEY: 'dev-only-api-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz',
+  WEBHOOK_SIGNING_SECRET: 'dev-only-webhook-signing-secret-change-me-0123456789',
+  WEBHOOK_SIGNING_KEY_ID: 'b3a1c9a8-5d1e-4f43-9c36-1f2d3e4a5b6c',
 };
+
+// The application webhook's path in the app (src/defaults.rs WEBHOOK_PATH).
+const APP_WEBHOOK_PATH = '/webhooks/fusionauth';
 
 // FusionAuth's application `oauthConfiguration.logoutBehavior` values.
 export const LOGOUT_BEHAVIORS = Object.freeze(['AllApplications', 'RedirectOnly']);
@@ -25,8 +32,7 @@ function fail(name, value, why) {
   throw new Error(`stand-in: ${name}=${JSON.stringify(value)} ${why}`);
 }
 
-function readUrl(env, name) {
-  const raw = env[name] ?? DEFAULTS[name];
+function parseHttpUrl(name, raw) {
   let url;
   try {
     url = new URL(raw);
@@ -36,6 +42,12 @@ function readUrl(env, name) {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     fail(name, raw, 'must be an http:// or https:// URL');
   }
+  return url;
+}
+
+function readUrl(env, name) {
+  const raw = env[name] ?? DEFAULTS[name];
+  parseHttpUrl(name, raw);
   // The issuer must be reproduced byte for byte in discovery and tokens, so a
   // trailing slash is removed rather than silently kept in one place only.
   return raw.replace(/\/+$/, '');
@@ -80,20 +92,42 @@ function readRefreshTokenPolicy(env) {
   return raw;
 }
 
+function readNonEmpty(env, name) {
+  const raw = env[name] ?? DEFAULTS[name];
+  // The value itself is never part of the message: these are secrets.
+  if (!raw) throw new Error(`stand-in: ${name} must not be empty`);
+  return raw;
+}
+
+/**
+ * The URLs of the stand-in's one webhook, comma separated. Unset: the app's
+ * webhook endpoint; set but empty: no webhook at all.
+ */
+function readWebhookUrls(env, appUrl) {
+  const raw = env.WEBHOOK_URLS ?? `${appUrl}${APP_WEBHOOK_PATH}`;
+  return raw.split(',').map((u) => u.trim()).filter(Boolean)
+    .map((u) => parseHttpUrl('WEBHOOK_URLS', u).href);
+}
+
 export function loadConfig(env = process.env) {
   const port = readPositiveInt(env, 'IDP_PORT');
   if (port > 65535) fail('IDP_PORT', port, 'must be at most 65535');
   const clientId = readClientId(env);
-  const clientSecret = env.CLIENT_SECRET ?? DEFAULTS.CLIENT_SECRET;
-  if (!clientSecret) fail('CLIENT_SECRET', clientSecret, 'must not be empty');
+  const appUrl = readUrl(env, 'APP_URL');
   return {
     port,
     issuer: readUrl(env, 'ISSUER'),
     clientId,
-    clientSecret,
-    appUrl: readUrl(env, 'APP_URL'),
+    clientSecret: readNonEmpty(env, 'CLIENT_SECRET'),
+    appUrl,
     accessTokenTtl: readPositiveInt(env, 'IDP_ACCESS_TOKEN_TTL'),
     logoutBehavior: readLogoutBehavior(env),
     refreshTokenPolicy: readRefreshTokenPolicy(env),
+    apiKey: readNonEmpty(env, 'FUSIONAUTH_API_KEY'),
+    webhook: {
+      urls: readWebhookUrls(env, appUrl),
+      signingSecret: readNonEmpty(env, 'WEBHOOK_SIGNING_SECRET'),
+      signingKeyId: readNonEmpty(env, 'WEBHOOK_SIGNING_KEY_ID'),
+    },
   };
 }

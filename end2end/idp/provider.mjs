@@ -1,18 +1,20 @@
 // oidc-provider configured to look like FusionAuth to the app: FusionAuth's
 // routes, one confidential client, a hosted login page, automatic consent for
-// the first-party application, FusionAuth's logout (page or redirect) and its
-// refresh token policy.
+// the first-party application, FusionAuth's logout (page or redirect), its
+// refresh token policy, and the admin API and webhooks that revoke sessions.
 import { generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
 import { randomBytes } from 'node:crypto';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
-import { checkCredentials, CLAIMS_BY_SCOPE, makeFindAccount, USER } from './account.mjs';
+import { CLAIMS_BY_SCOPE, createUsers, TENANT_ID, USER } from './account.mjs';
+import { createAdminApi } from './admin.mjs';
+import { readForm } from './forms.mjs';
 import { createRefreshTokens } from './refresh-tokens.mjs';
 import { errorPage, loginPage, logoutPage } from './views.mjs';
-import { createIssuedTokenDigests, createStats } from './stats.mjs';
+import { createIssuedTokenDigests, createStats, createWebhookDeliveries } from './stats.mjs';
+import { createWebhooks } from './webhooks.mjs';
 
 const INTERACTION_PREFIX = '/oauth2/interaction/';
-const MAX_FORM_BYTES = 16 * 1024;
 
 // Cookies are per host, not per port: scope the stand-in's cookies to its own
 // paths so the app on the same host never receives them.
@@ -26,17 +28,6 @@ export async function generateSigningKey() {
   jwk.alg = 'RS256';
   jwk.use = 'sig';
   return jwk;
-}
-
-async function readForm(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new errors.InvalidRequest('request body too large');
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Logs one line per request: method, path (never the query: it holds codes), status. */
@@ -88,7 +79,26 @@ async function grantEverythingRequested(ctx) {
   return grant;
 }
 
-function interactionRoutes(provider) {
+/**
+ * oidc-provider's prompts, plus: a signed-in browser whose user was
+ * deactivated since must log in again (and then fails, see checkCredentials),
+ * instead of being sent straight back with a code for a user that is gone.
+ */
+function interactionPolicyFor(users) {
+  const policy = interactionPolicy.base();
+  policy.get('login').checks.add(new interactionPolicy.Check(
+    'account_inactive',
+    'the End-User has been deactivated',
+    'login_required',
+    (ctx) => {
+      const { accountId } = ctx.oidc.session;
+      return Boolean(accountId) && !users.isActive(accountId);
+    },
+  ));
+  return policy;
+}
+
+function interactionRoutes(provider, users) {
   const clientName = 'FusionAuth Flask tutorial (Leptos)';
 
   async function approveConsent(interaction) {
@@ -129,7 +139,7 @@ function interactionRoutes(provider) {
     }
     if (ctx.method === 'POST' && action_ === 'login' && interaction.prompt.name === 'login') {
       const form = await readForm(ctx.req);
-      const accountId = checkCredentials(form.get('loginId'), form.get('password'));
+      const accountId = users.checkCredentials(form.get('loginId'), form.get('password'));
       if (!accountId) {
         // FusionAuth re-renders its form with 200 and this exact message.
         ctx.type = 'html';
@@ -227,6 +237,7 @@ export async function buildProvider(config, { signingKey } = {}) {
   const key = signingKey ?? await generateSigningKey();
   // The application's logoutURL, as in the kickstart: APP_URL/logout.
   const logoutUrl = `${config.appUrl}/logout`;
+  const users = createUsers(config.clientId);
 
   const provider = new Provider(config.issuer, {
     clients: [{
@@ -265,10 +276,13 @@ export async function buildProvider(config, { signingKey } = {}) {
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     claims: CLAIMS_BY_SCOPE,
     conformIdTokenClaims: false,
-    findAccount: makeFindAccount(config.clientId),
+    findAccount: users.findAccount,
     loadExistingGrant: grantEverythingRequested,
     pkce: { required: () => false },
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PREFIX}${interaction.uid}` },
+    interactions: {
+      policy: interactionPolicyFor(users),
+      url: (_ctx, interaction) => `${INTERACTION_PREFIX}${interaction.uid}`,
+    },
     // FusionAuth's refreshTokenUsagePolicy: OneTimeUse returns a new refresh
     // token at every refresh (the used one is then deleted, see
     // refresh-tokens.mjs); Reusable returns the same one again.
@@ -313,12 +327,21 @@ export async function buildProvider(config, { signingKey } = {}) {
   });
 
   addAtHashAtTokenEndpoint(provider);
-  createRefreshTokens(provider, { policy: config.refreshTokenPolicy });
+  const refreshTokens = createRefreshTokens(provider, { policy: config.refreshTokenPolicy });
+  const webhooks = createWebhooks(config.webhook, { tenantId: TENANT_ID });
   provider.use(requestLog);
   provider.use(createStats());
   provider.use(createIssuedTokenDigests(provider));
+  provider.use(createWebhookDeliveries(webhooks));
+  provider.use(createAdminApi({
+    apiKey: config.apiKey,
+    accessTokenTtl: config.accessTokenTtl,
+    users,
+    refreshTokens,
+    webhooks,
+  }));
   provider.use(keepOfflineAccess);
-  provider.use(interactionRoutes(provider));
+  provider.use(interactionRoutes(provider, users));
   provider.on('server_error', (_ctx, err) => {
     process.stderr.write(`stand-in server_error: ${err.stack ?? err}\n`);
   });

@@ -1,7 +1,16 @@
-// Refresh tokens as FusionAuth keeps them: with refreshTokenUsagePolicy
-// OneTimeUse, deleted once used.
+// Refresh tokens as FusionAuth keeps them: revocable per user or one by one
+// (the admin API), and, with refreshTokenUsagePolicy OneTimeUse, deleted once
+// used.
+//
+// oidc-provider's in-memory store cannot list tokens by user, so the live
+// refresh tokens are followed through the provider's events.
 
 export function createRefreshTokens(provider, { policy }) {
+  // Token value (opaque tokens are their own jti) -> account id.
+  const live = new Map();
+  provider.on('refresh_token.saved', (token) => live.set(token.jti, token.accountId));
+  provider.on('refresh_token.destroyed', (token) => live.delete(token.jti));
+
   if (policy === 'OneTimeUse') {
     // With rotation, oidc-provider only marks the used token consumed, and a
     // second use revokes the whole grant, the new refresh token included
@@ -13,4 +22,27 @@ export function createRefreshTokens(provider, { policy }) {
       });
     });
   }
+
+  /** Deletes one token: the token, or undefined when it was not valid (unknown, used, revoked or expired). */
+  async function destroy(value) {
+    live.delete(value);
+    const token = await provider.RefreshToken.find(value);
+    if (token) await token.destroy();
+    return token;
+  }
+
+  return {
+    /** Revokes one refresh token: `{ userId, clientId }`, or undefined when it was not valid. */
+    async revokeToken(value) {
+      const token = await destroy(value);
+      return token && { userId: token.accountId, clientId: token.clientId };
+    },
+
+    /** Revokes every refresh token of a user: the client id of each token revoked. */
+    async revokeForUser(userId) {
+      const values = [...live].filter(([, accountId]) => accountId === userId).map(([value]) => value);
+      const revoked = await Promise.all(values.map(destroy));
+      return revoked.filter(Boolean).map((token) => token.clientId);
+    },
+  };
 }

@@ -38,7 +38,7 @@ async function main() {
   process.stdout.write(
     `stand-in OIDC provider: issuer ${config.issuer}, listening on ${servers.length} address(es) port ${config.port}, `
     + `client ${config.clientId}, app ${config.appUrl}, logoutBehavior ${config.logoutBehavior}, `
-    + `refreshTokenUsagePolicy ${config.refreshTokenPolicy}\n`,
+    + `refreshTokenUsagePolicy ${config.refreshTokenPolicy}, webhook ${config.webhook.urls.join(' ') || '(none)'}\n`,
   );
 
   const stop = (signal) => {

@@ -3,13 +3,15 @@
 // token endpoint, per grant type; the benchmark reads them to prove a
 // warmed-up login costs exactly one request (the token call), tests to count
 // refreshes. Digests of issued tokens: for the "no token in the browser"
-// end-to-end test.
+// end-to-end test. Webhook deliveries: proof that the app was told.
 import { createHash } from 'node:crypto';
 
 export const APP_USER_AGENT_PREFIX = 'fusionauth-leptos/';
 export const STATS_PATH = '/__standin/stats';
 export const STATS_RESET_PATH = '/__standin/stats/reset';
 export const ISSUED_DIGESTS_PATH = '/__standin/issued-token-digests';
+export const WEBHOOKS_PATH = '/__standin/webhooks';
+export const WEBHOOKS_RESET_PATH = '/__standin/webhooks/reset';
 
 const TOKEN_PATH = '/oauth2/token';
 
@@ -67,5 +69,21 @@ export function createStats() {
     if (fromApp && ctx.path === TOKEN_PATH && grantType) {
       grants.set(grantType, (grants.get(grantType) ?? 0) + 1);
     }
+  };
+}
+
+/** The webhook deliveries, oldest first: `[{url, type, eventId, status, error?}]`. */
+export function createWebhookDeliveries(webhooks) {
+  return async function webhookDeliveries(ctx, next) {
+    if (ctx.path === WEBHOOKS_PATH && ctx.method === 'GET') {
+      ctx.body = webhooks.deliveries();
+    } else if (ctx.path === WEBHOOKS_RESET_PATH && ctx.method === 'POST') {
+      webhooks.reset();
+      ctx.body = [];
+    } else {
+      return next();
+    }
+    ctx.set('Cache-Control', 'no-store');
+    return undefined;
   };
 }
