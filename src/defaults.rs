@@ -32,3 +32,14 @@ pub const DEMO_USER_EMAIL: &str = "richard@example.com";
 pub const DEMO_USER_PASSWORD: &str = "password";
 pub const DEMO_USER_FIRST_NAME: &str = "Richard";
 pub const DEMO_USER_LAST_NAME: &str = "Hendricks";
+/// Path of the endpoint that receives FusionAuth's webhooks (revocations), below `APP_URL`.
+pub const WEBHOOK_PATH: &str = "/webhooks/fusionauth";
+/// The HMAC (HS256) secret FusionAuth signs webhooks with (`X-FusionAuth-Signature-JWT`),
+/// as the UTF-8 bytes of this string. A development value only.
+pub const WEBHOOK_SIGNING_SECRET: &str = "dev-only-webhook-signing-secret-change-me-0123456789";
+/// Id of the HMAC key in FusionAuth's Key Master that signs the webhooks.
+pub const WEBHOOK_SIGNING_KEY_ID: &str = "b3a1c9a8-5d1e-4f43-9c36-1f2d3e4a5b6c";
+/// Id of the webhook that FusionAuth calls at `APP_URL` + [`WEBHOOK_PATH`].
+pub const WEBHOOK_ID: &str = "7d0c2a4e-8f61-4b7a-a5d2-3c4b5a697881";
+/// Id of the demo user (the kickstart creates it with this id).
+pub const DEMO_USER_ID: &str = "00000000-0000-0000-0000-111111111111";

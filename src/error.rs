@@ -42,7 +42,7 @@ pub enum AuthError {
     /// The provider answered with something that is not a valid response.
     #[error("invalid response from the identity provider")]
     ProviderBadResponse,
-    /// The session store failed.
+    /// The session store failed or cannot be reached (503: try again shortly).
     #[error("session store failure")]
     SessionStore,
     /// A state-changing request came from another site (cross-site request forgery).
@@ -69,8 +69,8 @@ impl AuthError {
             | Self::CodeRejected
             | Self::NonceMismatch => 400,
             Self::InvalidIdToken | Self::ProviderBadResponse => 502,
-            Self::ProviderUnavailable | Self::Timeout => 503,
-            Self::SessionStore | Self::Unexpected => 500,
+            Self::ProviderUnavailable | Self::Timeout | Self::SessionStore => 503,
+            Self::Unexpected => 500,
         }
     }
 
@@ -80,7 +80,8 @@ impl AuthError {
             Self::AccessDenied => "Login cancelled",
             Self::ProviderUnavailable => "Login is unavailable right now",
             Self::InvalidIdToken | Self::ProviderBadResponse => "The login could not be verified",
-            Self::SessionStore | Self::Unexpected => "Something went wrong",
+            Self::SessionStore => "Sessions are unavailable right now",
+            Self::Unexpected => "Something went wrong",
             Self::CrossSiteRequest => "Request refused",
             Self::Timeout => "This is taking too long",
             _ => "Login failed",
@@ -119,7 +120,9 @@ impl AuthError {
             Self::ProviderBadResponse => {
                 "The identity provider sent an answer that could not be understood. Please try again later."
             }
-            Self::SessionStore => "Your session could not be saved or read. Please try again.",
+            Self::SessionStore => {
+                "Your session could not be read or saved right now. Please try again in a moment."
+            }
             Self::CrossSiteRequest => {
                 "This request did not come from this site, so it was refused. Please go back to the start and try again."
             }

@@ -14,7 +14,7 @@ use openidconnect::{
         CoreAuthenticationFlow, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
         CoreJwsSigningAlgorithm,
     },
-    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, Nonce,
+    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, Nonce, NonceVerifier,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
     SignatureVerificationError, TokenResponse,
 };
@@ -28,6 +28,7 @@ use super::{
     return_to,
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
+    store::SessionControl,
     CallbackParams,
 };
 use crate::error::AuthError;
@@ -38,6 +39,8 @@ const SCOPES: [&str; 3] = ["profile", "email", "offline_access"];
 pub struct AuthService {
     pub(super) settings: Arc<AuthSettings>,
     pub(super) provider: Provider,
+    /// Leases, revocation and replay records in the session store.
+    pub(super) control: Arc<dyn SessionControl>,
 }
 
 pub(super) fn now() -> i64 {
@@ -45,9 +48,17 @@ pub(super) fn now() -> i64 {
 }
 
 impl AuthService {
-    pub fn new(settings: Arc<AuthSettings>, http: reqwest::Client) -> Self {
+    pub fn new(
+        settings: Arc<AuthSettings>,
+        http: reqwest::Client,
+        control: Arc<dyn SessionControl>,
+    ) -> Self {
         let provider = Provider::new(settings.clone(), http);
-        Self { settings, provider }
+        Self {
+            settings,
+            provider,
+            control,
+        }
     }
 
     pub fn settings(&self) -> &AuthSettings {
@@ -210,15 +221,16 @@ impl AuthService {
             id_token: id_token.to_string(),
             access_token: access_token.secret().clone(),
             refresh_token: token_response.refresh_token().map(|t| t.secret().clone()),
+            access_token_expires_at: expires_at(token_response.expires_in()),
             session_expires_at: now() + self.settings.session_ttl.as_secs() as i64,
         })
     }
 
-    fn verify(
+    pub(super) fn verify(
         &self,
         client: &ProviderClient,
         id_token: &CoreIdToken,
-        nonce: &Nonce,
+        nonce: impl NonceVerifier,
         access_token: &openidconnect::AccessToken,
     ) -> Result<Map<String, Value>, Verification> {
         let skew = chrono::Duration::from_std(self.settings.clock_skew).unwrap_or_default();
@@ -257,14 +269,14 @@ impl AuthService {
 }
 
 /// Why an id_token was not accepted.
-enum Verification {
+pub(super) enum Verification {
     UnknownKey,
     Nonce,
     Invalid(String),
 }
 
 impl Verification {
-    fn into_auth_error(self) -> AuthError {
+    pub(super) fn into_auth_error(self) -> AuthError {
         match self {
             Self::UnknownKey => {
                 tracing::error!("id_token signed with a key the provider does not publish");
@@ -280,6 +292,13 @@ impl Verification {
             }
         }
     }
+}
+
+/// When an access token that lives `expires_in` expires (FusionAuth always says; without
+/// it, an hour, FusionAuth's default).
+pub(super) fn expires_at(expires_in: Option<std::time::Duration>) -> i64 {
+    let lifetime = expires_in.unwrap_or(std::time::Duration::from_secs(3600));
+    now().saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2))
 }
 
 fn token_error<RE: std::error::Error + 'static>(

@@ -15,11 +15,17 @@ pub mod pending;
 #[cfg(feature = "ssr")]
 pub mod provider;
 #[cfg(feature = "ssr")]
+pub mod refresh;
+#[cfg(feature = "ssr")]
 pub mod return_to;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod settings;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod webhook;
 
 /// The query string the provider sends to `/callback`. FusionAuth adds more parameters
 /// (`locale`, `userState`); they are ignored.
@@ -87,11 +93,30 @@ pub async fn logout() -> Result<(), AuthError> {
     Ok(())
 }
 
-/// The logged-in user's profile, or `None` for a guest.
+/// Who is at the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Visitor {
+    Guest,
+    /// A guest whose session FusionAuth ended (the refresh token was refused).
+    SessionEnded,
+    LoggedIn(Profile),
+}
+
+/// The visitor of this request; a logged-in user's tokens are refreshed first when they are
+/// about to expire.
 #[server(prefix = "/auth", endpoint = "me")]
-pub async fn current_user() -> Result<Option<Profile>, AuthError> {
+pub async fn current_user() -> Result<Visitor, AuthError> {
+    use refresh::Viewer;
+    let auth = ssr::auth()?;
     let session = ssr::session().await?;
-    Ok(session.user().await?.map(|user| ssr::profile(&user)))
+    Ok(match auth.viewer(&session).await? {
+        Viewer::Guest => Visitor::Guest,
+        Viewer::SessionEnded => {
+            auth.expire_session_cookie(&ssr::cookies().await?);
+            Visitor::SessionEnded
+        }
+        Viewer::User(user) => Visitor::LoggedIn(ssr::profile(&user)),
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -114,7 +114,13 @@ impl<'a> PendingLogins<'a> {
                 Lookup::Nothing
             };
         }
-        let opened = cookies.private(&self.settings.pending_login_key).get(&name);
+        let opened = cookies
+            .private(&self.settings.pending_login_key)
+            .get(&name)
+            .or_else(|| {
+                let previous = self.settings.previous_pending_login_key.as_ref()?;
+                cookies.private(previous).get(&name)
+            });
         cookies.add(self.removal(name, CALLBACK_PATH));
         // The list only bounds attempts; once one comes back, drop it rather than leave
         // bookkeeping in the browser (at worst a pending tab is no longer counted).
@@ -198,6 +204,7 @@ mod tests {
         CookieSettings {
             secure: false,
             pending_login_key: tower_cookies::Key::generate(),
+            previous_pending_login_key: None,
         }
     }
 

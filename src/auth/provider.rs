@@ -58,6 +58,8 @@ pub struct Provider {
     /// Held while discovery or a JWKS refetch runs, so there is one fetch at a time and the
     /// requests that wait for it share its result.
     fetch: Mutex<FetchState>,
+    /// When a token request last failed to reach the provider.
+    token_failure: std::sync::Mutex<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -70,12 +72,29 @@ struct FetchState {
 }
 
 impl Provider {
+    /// Remembers that a token request could not reach the provider: for
+    /// `provider_retry_after`, refreshes are not tried (pages use the tokens they have).
+    pub fn token_endpoint_failed(&self) {
+        *self.token_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Whether a token request failed moments ago.
+    pub fn token_endpoint_failing(&self) -> bool {
+        self.token_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() < self.settings.provider_retry_after)
+    }
+}
+
+impl Provider {
     pub fn new(settings: Arc<AuthSettings>, http: reqwest::Client) -> Self {
         Self {
             settings,
             http,
             metadata: RwLock::new(None),
             fetch: Mutex::new(FetchState::default()),
+            token_failure: std::sync::Mutex::new(None),
         }
     }
 

@@ -22,6 +22,9 @@ pub struct LoggedInUser {
     pub id_token: String,
     pub access_token: String,
     pub refresh_token: Option<String>,
+    /// Unix seconds at which the access token expires (0: unknown, refresh at once).
+    #[serde(default)]
+    pub access_token_expires_at: i64,
     /// Unix seconds at which this login ends.
     pub session_expires_at: i64,
 }
@@ -30,6 +33,7 @@ impl std::fmt::Debug for LoggedInUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoggedInUser")
             .field("sub", &self.claims.get("sub"))
+            .field("access_token_expires_at", &self.access_token_expires_at)
             .field("session_expires_at", &self.session_expires_at)
             .finish_non_exhaustive()
     }
@@ -80,6 +84,10 @@ impl AuthSession {
     /// layer saves it when the response is ready.
     pub async fn complete_login(&self, user: &LoggedInUser) -> Result<(), AuthError> {
         self.0.cycle_id().await.map_err(store_error("cycle id"))?;
+        self.put(user).await
+    }
+
+    async fn put(&self, user: &LoggedInUser) -> Result<(), AuthError> {
         let until = OffsetDateTime::from_unix_timestamp(user.session_expires_at)
             .unwrap_or_else(|_| OffsetDateTime::now_utc());
         self.0.set_expiry(Some(Expiry::AtDateTime(until)));
@@ -87,6 +95,29 @@ impl AuthSession {
             .insert(USER, user)
             .await
             .map_err(store_error("insert user"))
+    }
+
+    /// Replaces the user (new tokens after a refresh) and writes the session to the store
+    /// at once, so that requests waiting for this refresh, on any replica, see it.
+    pub async fn replace_user(&self, user: &LoggedInUser) -> Result<(), AuthError> {
+        self.put(user).await?;
+        self.0
+            .save()
+            .await
+            .map_err(store_error("save refreshed user"))
+    }
+
+    /// Reads the session again from the store (another request may have changed it).
+    pub async fn reload(&self) -> Result<(), AuthError> {
+        if self.0.id().is_none() {
+            return Ok(());
+        }
+        self.0.load().await.map_err(store_error("reload"))
+    }
+
+    /// The session's id, as the store knows it.
+    pub fn id(&self) -> Option<String> {
+        self.0.id().map(|id| id.to_string())
     }
 
     /// Ends the local session: deletes it from the store and returns who was logged in.

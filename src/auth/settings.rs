@@ -31,6 +31,10 @@ pub struct AuthSettings {
     /// How long a failed discovery is remembered: meanwhile logins fail at once, with no
     /// request to the provider.
     pub provider_retry_after: Duration,
+    /// An access token this close to its expiry is refreshed before the request goes on.
+    pub refresh_skew: Duration,
+    /// The HMAC secret FusionAuth signs its webhooks with; `None`: webhooks are refused.
+    pub webhook_secret: Option<SecretString>,
     pub cookies: CookieSettings,
 }
 
@@ -64,6 +68,11 @@ impl std::fmt::Debug for AuthSettings {
             .field("session_ttl", &self.session_ttl)
             .field("login_timeout", &self.login_timeout)
             .field("provider_timeout", &self.provider_timeout)
+            .field("refresh_skew", &self.refresh_skew)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("cookies", &self.cookies)
             .finish_non_exhaustive()
     }
@@ -77,6 +86,8 @@ pub struct CookieSettings {
     /// Encrypts the pending-login cookies. Derived from `APP_SECRET_KEY`, apart from the key
     /// that signs the session cookie.
     pub pending_login_key: Key,
+    /// The key of `APP_SECRET_KEY_PREVIOUS`: logins started before a rotation still finish.
+    pub previous_pending_login_key: Option<Key>,
 }
 
 impl CookieSettings {

@@ -13,6 +13,7 @@ use sha2::Sha256;
 use tower_sessions::cookie::Key;
 use url::Url;
 
+use super::store::parse_redis_url;
 use crate::{
     auth::settings::{AuthSettings, CookieSettings},
     defaults,
@@ -36,6 +37,27 @@ pub enum ConfigError {
     },
 }
 
+/// Where sessions are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// `SESSION_DB`: an SQLite file (the default: one process, nothing to run).
+    Sqlite(PathBuf),
+    /// `REDIS_URL`: a Redis server that every replica shares.
+    Redis(String),
+}
+
+pub struct SessionStoreSettings {
+    pub location: StoreLocation,
+    /// How often expired sessions are deleted (SQLite; Redis expires them itself).
+    pub cleanup_interval: Duration,
+    /// Seals session data (AES-256-GCM), derived from `APP_SECRET_KEY`.
+    pub data_key: [u8; 32],
+    /// Still opens data sealed under `APP_SECRET_KEY_PREVIOUS`.
+    pub previous_data_keys: Vec<[u8; 32]>,
+    /// Keys the hash under which sessions are indexed by user.
+    pub index_key: [u8; 32],
+}
+
 /// Where the session cookie's key came from.
 pub enum SecretKeySource {
     /// From `APP_SECRET_KEY`.
@@ -52,11 +74,12 @@ pub struct Config {
     pub app_url: Url,
     /// Signs the session cookie.
     pub cookie_key: Key,
+    /// The key derived from `APP_SECRET_KEY_PREVIOUS`: session cookies it signed are still
+    /// accepted (and re-signed), so the secret rotates without logging anybody out.
+    pub previous_cookie_key: Option<Key>,
     pub cookie_key_source: SecretKeySource,
-    /// SQLite file that holds the sessions.
-    pub session_db: PathBuf,
-    /// How often expired sessions are deleted from the store.
-    pub session_cleanup_interval: Duration,
+    /// Where sessions live, and the keys that seal them at rest.
+    pub sessions: SessionStoreSettings,
     /// Longest time the server works on one request before it answers "try again".
     pub request_timeout: Duration,
 }
@@ -67,7 +90,7 @@ impl std::fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("app_url", &self.app_url.as_str())
             .field("cookie_key", &"[redacted]")
-            .field("session_db", &self.session_db)
+            .field("sessions", &self.sessions.location)
             .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
@@ -141,6 +164,41 @@ impl Config {
             }
         };
 
+        let previous = match get("APP_SECRET_KEY_PREVIOUS") {
+            Some(previous) if previous.len() < MIN_SECRET_KEY_LEN => {
+                return Err(ConfigError::Invalid {
+                    var: "APP_SECRET_KEY_PREVIOUS",
+                    reason: format!("it is shorter than {MIN_SECRET_KEY_LEN} characters"),
+                    fix: "Set it to the APP_SECRET_KEY being replaced, or unset it once every session has been renewed",
+                })
+            }
+            previous => previous.map(String::into_bytes),
+        };
+
+        let location = match get("REDIS_URL") {
+            Some(url) => {
+                parse_redis_url(&url).map_err(|reason| ConfigError::Invalid {
+                    var: "REDIS_URL",
+                    reason,
+                    fix: "Set REDIS_URL to e.g. redis://127.0.0.1:6379/0, or unset it to keep sessions in SQLite (SESSION_DB)",
+                })?;
+                StoreLocation::Redis(url)
+            }
+            None => StoreLocation::Sqlite(PathBuf::from(
+                get("SESSION_DB").unwrap_or_else(|| ".data/sessions.db".to_owned()),
+            )),
+        };
+        let sessions = SessionStoreSettings {
+            location,
+            cleanup_interval: Duration::from_secs(60),
+            data_key: derive_bytes(&secret, "session-data"),
+            previous_data_keys: previous
+                .iter()
+                .map(|previous| derive_bytes(previous, "session-data"))
+                .collect(),
+            index_key: derive_bytes(&secret, "user-index"),
+        };
+
         let provider_timeout = Duration::from_secs(parse_secs(&get, "PROVIDER_TIMEOUT_SECS", 10)?);
         let request_timeout = Duration::from_secs(parse_secs(&get, "REQUEST_TIMEOUT_SECS", 30)?);
         if provider_timeout.is_zero() || request_timeout <= provider_timeout {
@@ -170,9 +228,16 @@ impl Config {
             login_timeout: Duration::from_secs(10 * 60),
             provider_timeout,
             provider_retry_after: Duration::from_secs(5),
+            refresh_skew: Duration::from_secs(parse_secs(&get, "REFRESH_SKEW_SECS", 60)?),
+            webhook_secret: get("WEBHOOK_SIGNING_SECRET")
+                .or_else(|| development.then(|| defaults::WEBHOOK_SIGNING_SECRET.to_owned()))
+                .map(SecretString::from),
             cookies: CookieSettings {
                 secure: app_url.scheme() == "https",
                 pending_login_key: derive_key(&secret, "pending-login"),
+                previous_pending_login_key: previous
+                    .as_deref()
+                    .map(|previous| derive_key(previous, "pending-login")),
             },
         };
         Ok(Self {
@@ -181,11 +246,9 @@ impl Config {
             // The session cookie's key is derived as it always was, so upgrading the app
             // keeps everybody logged in.
             cookie_key: Key::derive_from(&secret),
+            previous_cookie_key: previous.as_deref().map(Key::derive_from),
             cookie_key_source,
-            session_db: PathBuf::from(
-                get("SESSION_DB").unwrap_or_else(|| ".data/sessions.db".to_owned()),
-            ),
-            session_cleanup_interval: Duration::from_secs(60),
+            sessions,
             request_timeout,
         })
     }
@@ -214,6 +277,19 @@ fn derive_key(secret: &[u8], purpose: &str) -> Key {
         unreachable!("HKDF output of 64 bytes is always valid");
     }
     Key::from(&okm)
+}
+
+/// 32 bytes for one purpose, derived like [`derive_key`].
+fn derive_bytes(secret: &[u8], purpose: &str) -> [u8; 32] {
+    let mut okm = [0u8; 32];
+    let info = format!("fusionauth-leptos {purpose} v1");
+    if Hkdf::<Sha256>::new(None, secret)
+        .expand(info.as_bytes(), &mut okm)
+        .is_err()
+    {
+        unreachable!("HKDF output of 32 bytes is always valid");
+    }
+    okm
 }
 
 /// FusionAuth's ids are UUIDs, which FusionAuth writes in lower case (the id_token's `aud`

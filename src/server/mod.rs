@@ -3,9 +3,10 @@
 pub mod config;
 mod error_pages;
 pub mod guest_cache;
-mod security;
+mod key_rotation;
+pub(crate) mod security;
 mod static_files;
-mod store;
+pub mod store;
 
 use std::{
     net::SocketAddr,
@@ -14,7 +15,7 @@ use std::{
 };
 
 use axum::{
-    routing::{any, get},
+    routing::{any, get, post},
     Router,
 };
 use http::{header, HeaderValue};
@@ -26,7 +27,7 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     app::{shell, App},
-    auth::{flow::AuthService, logout::front_channel_logout, provider},
+    auth::{flow::AuthService, logout::front_channel_logout, provider, webhook},
 };
 use config::{Config, SecretKeySource};
 use error_pages::ErrorPages;
@@ -43,6 +44,10 @@ pub enum StartupError {
         #[source]
         source: sqlx::Error,
     },
+    #[error(
+        "session store REDIS_URL: {0}. Check REDIS_URL, or unset it to keep sessions in SQLite"
+    )]
+    Redis(String),
     #[error("HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
     #[error("cannot listen on {addr}: {source}. Stop what uses the port or set LEPTOS_SITE_ADDR")]
@@ -91,7 +96,7 @@ async fn serve() -> Result<(), StartupError> {
         .map_err(|e| StartupError::Leptos(e.to_string()))?
         .leptos_options;
     let addr = leptos_options.site_addr;
-    let app = router(config, leptos_options).await?;
+    let app = app(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Bind { addr, source })?;
@@ -112,14 +117,14 @@ pub type App = tower::util::BoxCloneSyncService<
 >;
 
 /// Builds the [`App`].
-pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App, StartupError> {
+pub async fn app(config: Config, leptos_options: LeptosOptions) -> Result<App, StartupError> {
     warn_about_development_settings(&config);
     let stylesheet: Arc<str> = static_files::stylesheet_href(&leptos_options)
         .map_err(StartupError::Leptos)?
         .into();
     let pages = ErrorPages::new(stylesheet.clone());
-    let store = store::open(&config.session_db, config.session_cleanup_interval).await?;
-    let session_layer = SessionManagerLayer::new(store)
+    let store = store::open(&config.sessions).await?;
+    let session_layer = SessionManagerLayer::new(store.clone())
         .with_name(config.auth.cookies.session_name())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -142,9 +147,21 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let request_timeout = config.request_timeout;
     let session_cookie = config.auth.cookies.session_name();
+    let key_rotation = config.previous_cookie_key.clone().map(|previous| {
+        Arc::new(key_rotation::PreviousSessionKey {
+            name: session_cookie,
+            current: config.cookie_key.clone(),
+            previous,
+            secure: config.secure_cookies(),
+        })
+    });
 
     let http = provider::http_client(config.auth.provider_timeout)?;
-    let auth = Arc::new(AuthService::new(Arc::new(config.auth), http));
+    let auth = Arc::new(AuthService::new(
+        Arc::new(config.auth),
+        http,
+        Arc::new(store),
+    ));
     let state = AppState {
         leptos_options,
         auth: auth.clone(),
@@ -175,6 +192,7 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(crate::defaults::LOGOUT_PATH, get(front_channel_logout))
+        .route(crate::defaults::WEBHOOK_PATH, post(webhook::receive))
         // Also registers every server function, at `/auth/<name>`, for POST only.
         .leptos_routes_with_context(&state, routes, page_context, app_shell)
         .fallback_service(files)
@@ -183,6 +201,10 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App
             security::same_origin_only,
         ))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            key_rotation,
+            key_rotation::resign_session_cookie,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -193,9 +215,18 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App
         ))
         .with_state(state);
 
-    // Around it, what every response gets, as one service rather than `Router::layer` (which
-    // wraps each route and clones its whole stack, Leptos's options included, per request):
-    // a guest's cached `/` then skips the app entirely (make bench).
+    Ok(around(app, csp, session_cookie, hsts))
+}
+
+/// Around the app, what every response gets, as one service rather than `Router::layer`
+/// (which wraps each route and clones its whole stack, Leptos's options included, per
+/// request): a guest's cached `/` then skips the app entirely (make bench).
+fn around(
+    app: Router,
+    csp: Arc<security::ContentSecurityPolicy>,
+    session_cookie: &'static str,
+    hsts: Option<HeaderValue>,
+) -> App {
     let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(
         // Method and path only: the callback's query string carries the authorization code.
         |request: &http::Request<axum::body::Body>| {
@@ -229,7 +260,7 @@ pub async fn router(config: Config, leptos_options: LeptosOptions) -> Result<App
             security::content_security_policy,
         ))
         .service(app);
-    Ok(App::new(stack))
+    App::new(stack)
 }
 
 /// The app's routes, generated once per process.

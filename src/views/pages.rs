@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{error_page::ErrorView, guest::GuestView, profile::ProfileView};
 use crate::{
-    auth::{current_user, finish_login, start_login, CallbackParams},
+    auth::{current_user, finish_login, start_login, CallbackParams, Visitor},
     error::AuthError,
 };
 
@@ -19,13 +19,21 @@ pub fn HomePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(profile)) => view! { <ProfileView profile /> }.into_any(),
-                    Ok(None) => {
+                    Ok(Visitor::LoggedIn(profile)) => view! { <ProfileView profile /> }.into_any(),
+                    Ok(Visitor::Guest) => {
                         // The same page for every guest: the server may serve it from memory.
                         #[cfg(feature = "ssr")]
                         crate::server::guest_cache::mark_as_guest_rendering();
                         view! { <GuestView /> }.into_any()
                     }
+                    // Not the cached guest page: it says why this guest is one.
+                    Ok(Visitor::SessionEnded) => view! {
+                        <p class="card notice" role="status" data-testid="session-ended">
+                            "Your session has ended. Please log in again."
+                        </p>
+                        <GuestView />
+                    }
+                    .into_any(),
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
             })}
@@ -41,8 +49,8 @@ pub fn ProfilePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(profile)) => view! { <ProfileView profile /> }.into_any(),
-                    Ok(None) => {
+                    Ok(Visitor::LoggedIn(profile)) => view! { <ProfileView profile /> }.into_any(),
+                    Ok(Visitor::Guest | Visitor::SessionEnded) => {
                         send_to("/login?return_to=%2Fprofile");
                         view! { <Loading /> }.into_any()
                     }

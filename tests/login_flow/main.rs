@@ -12,5 +12,8 @@ mod login;
 mod logout;
 mod provider;
 mod races;
+mod refresh;
+mod replicas;
 mod session;
 mod static_files;
+mod webhooks;

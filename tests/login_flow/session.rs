@@ -68,7 +68,7 @@ async fn session_store_failure_shows_an_error_page_and_the_server_keeps_serving(
     drop_sessions_table(&s.app).await;
 
     let response = s.app.get("/").await;
-    assert_error_page(response, 500, "Something went wrong").await;
+    assert_error_page(response, 503, "Sessions are unavailable right now").await;
     assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
 }
 
@@ -100,13 +100,15 @@ async fn session_save_failure_shows_an_error_page_not_a_redirect() {
             .any(|c| c.starts_with("fa_login.") && is_removal(c)),
         "the attempt's cookie is removed all the same: {cookies:?}"
     );
-    assert_error_page(response, 500, "Something went wrong").await;
+    assert_error_page(response, 503, "Sessions are unavailable right now").await;
     assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
 }
 
 /// Rewrites the logged-in user of every stored session with `edit`, as an older release
-/// would have stored it.
+/// would have stored it (sealed with the app's key, as every release since encryption at
+/// rest seals it).
 async fn rewrite_stored_user(app: &TestApp, edit: impl Fn(&mut serde_json::Value)) {
+    let sealer = app.sealer();
     let mut db = app.store_connection().await;
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, data FROM tower_sessions")
         .fetch_all(&mut db)
@@ -114,11 +116,13 @@ async fn rewrite_stored_user(app: &TestApp, edit: impl Fn(&mut serde_json::Value
         .expect("read sessions");
     assert!(!rows.is_empty(), "a stored session to rewrite");
     for (id, data) in rows {
-        let mut record: Record = rmp_serde::from_slice(&data).expect("a record");
+        let sealed: Record = rmp_serde::from_slice(&data).expect("a record");
+        let mut record = sealer.open(sealed).expect("opens with the app's key");
         let user = record.data.get_mut("auth.user").expect("a logged-in user");
         edit(user);
+        let sealed = sealer.seal(&record).expect("seals");
         sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
-            .bind(rmp_serde::to_vec(&record).expect("encodes"))
+            .bind(rmp_serde::to_vec(&sealed).expect("encodes"))
             .bind(id)
             .execute(&mut db)
             .await
@@ -166,6 +170,30 @@ async fn sessions_of_an_older_release_are_dropped_not_a_500() {
     s.app.assert_logged_in_as(EMAIL).await;
 }
 
+/// Records stored before encryption at rest (plaintext) are not trusted: whoever could write
+/// the store could forge one. They count as no session, and the user logs in again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_sessions_from_before_encryption_at_rest_count_as_no_session() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let sealer = s.app.sealer();
+    let mut db = s.app.store_connection().await;
+    let (id, data): (String, Vec<u8>) = sqlx::query_as("SELECT id, data FROM tower_sessions")
+        .fetch_one(&mut db)
+        .await
+        .expect("one session");
+    let sealed: Record = rmp_serde::from_slice(&data).expect("a record");
+    let plain = sealer.open(sealed).expect("opens");
+    sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
+        .bind(rmp_serde::to_vec(&plain).expect("encodes"))
+        .bind(id)
+        .execute(&mut db)
+        .await
+        .expect("write plaintext");
+    s.app.assert_guest().await;
+    assert_eq!(s.app.stored_sessions().await, 0);
+}
+
 /// A stored record that does not decode at all (another store format) is no session either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_undecodable_session_record_counts_as_no_session() {
@@ -182,7 +210,7 @@ async fn an_undecodable_session_record_counts_as_no_session() {
 /// One failed cleanup (here: the table is gone for a moment) must not end cleanup for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cleanup_goes_on_after_a_store_failure() {
-    let s = setup_with(|c| c.session_cleanup_interval = Duration::from_millis(100)).await;
+    let s = setup_with(|c| c.sessions.cleanup_interval = Duration::from_millis(100)).await;
     drop_sessions_table(&s.app).await;
     // Long enough for a few cleanups to fail.
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -279,4 +307,57 @@ async fn https_app_url_gives_secure_prefixed_cookies() {
         assert!(session.contains(attribute), "{attribute} in {session}");
     }
     assert!(!session.contains("Domain"), "{session}");
+}
+
+/// `APP_SECRET_KEY` rotates without logging anybody out: with the old secret as
+/// `APP_SECRET_KEY_PREVIOUS`, a session from before still works, its cookie is re-signed,
+/// and the re-signed cookie works too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_key_logs_nobody_out() {
+    let key = key_a();
+    let provider = TestProvider::start(&[&key]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let before = spawn_app(AppSettings::new(&provider.issuer, &dir)).await;
+    let start = before.start_login("/").await;
+    let claims = provider.claims(&start.nonce, ACCESS_TOKEN);
+    provider.respond_with_tokens(&key.sign(&key.kid, &claims), ACCESS_TOKEN);
+    let response = before
+        .callback(&[("code", "c"), ("state", &start.state)])
+        .await;
+    let old_cookie = session_cookie(&response).expect("session cookie");
+    drop(before);
+
+    let rotated = AppSettings::new(&provider.issuer, &dir)
+        .with_var(
+            "APP_SECRET_KEY",
+            "the-new-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        )
+        .with_var("APP_SECRET_KEY_PREVIOUS", crate::support::app::SECRET_KEY);
+    let after = spawn_app(rotated.clone()).await;
+    let response = after
+        .browser
+        .get(after.url("/"))
+        .header(header::COOKIE, &old_cookie)
+        .send()
+        .await
+        .expect("request");
+    let new_cookie = session_cookie(&response).expect("the cookie is re-signed");
+    assert_ne!(new_cookie, old_cookie);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("You are logged in as"));
+    let page = page_with_cookie(&after, "/", &new_cookie).await;
+    assert!(page.contains("You are logged in as"), "{page}");
+
+    // Without the previous key, the old signature is worthless.
+    drop(after);
+    let forgotten = spawn_app(AppSettings::new(&provider.issuer, &dir).with_var(
+        "APP_SECRET_KEY",
+        "the-new-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    ))
+    .await;
+    let page = page_with_cookie(&forgotten, "/", &old_cookie).await;
+    assert!(page.contains("Hello Guest"), "{page}");
 }

@@ -16,6 +16,8 @@ pub const HASHED_WASM: &str = "pkg/fusionauth-leptos.AbCdEfGhIjKlMnOpQrStUv.wasm
 
 pub struct TestApp {
     pub base: String,
+    /// The app's configuration as it was read (its keys, its store).
+    pub settings: AppSettings,
     /// A browser: keeps cookies (by path and expiry), does not follow redirects, asks for HTML.
     pub browser: reqwest::Client,
     pub session_db: PathBuf,
@@ -33,6 +35,7 @@ impl Drop for TestApp {
     }
 }
 
+#[derive(Clone)]
 pub struct AppSettings {
     pub issuer: String,
     pub session_db: PathBuf,
@@ -80,6 +83,10 @@ pub fn test_config(settings: &AppSettings, base: &str) -> Config {
         ("APP_URL", base.to_owned()),
         ("APP_SECRET_KEY", SECRET_KEY.to_owned()),
         ("SESSION_DB", settings.session_db.display().to_string()),
+        (
+            "WEBHOOK_SIGNING_SECRET",
+            fusionauth_leptos::defaults::WEBHOOK_SIGNING_SECRET.to_owned(),
+        ),
     ]);
     vars.extend(settings.vars.iter().map(|(k, v)| (*k, v.clone())));
     Config::from_lookup(|name| vars.get(name).cloned(), false).expect("valid test config")
@@ -98,6 +105,7 @@ pub async fn spawn_app_with(settings: AppSettings, edit: impl FnOnce(&mut Config
     let base = format!("http://127.0.0.1:{}", addr.port());
     let mut config = test_config(&settings, &base);
     edit(&mut config);
+    let app_settings = settings.clone();
     let site_root = tempfile::tempdir().expect("site root");
     std::fs::write(site_root.path().join("favicon.svg"), FAVICON).expect("favicon");
     std::fs::create_dir(site_root.path().join("pkg")).expect("pkg dir");
@@ -112,12 +120,13 @@ pub async fn spawn_app_with(settings: AppSettings, edit: impl FnOnce(&mut Config
         .site_root(site_root.path().display().to_string())
         .site_addr(addr)
         .build();
-    let router = server::router(config, options).await.expect("app builds");
+    let app = server::app(config, options).await.expect("app builds");
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, tower::make::Shared::new(router)).await;
+        let _ = axum::serve(listener, tower::make::Shared::new(app)).await;
     });
     TestApp {
         base,
+        settings: app_settings,
         browser: browser(),
         session_db: settings.session_db,
         task,
@@ -214,6 +223,17 @@ impl TestApp {
             .expect("count sessions")
     }
 
+    /// The app's configuration, read again the way the app read it.
+    pub fn config(&self) -> Config {
+        test_config(&self.settings, &self.base)
+    }
+
+    /// What seals this app's session records.
+    pub fn sealer(&self) -> server::store::Sealer {
+        let sessions = self.config().sessions;
+        server::store::Sealer::new(&sessions.data_key, &sessions.previous_data_keys)
+    }
+
     /// A connection to the app's session database, beside the app.
     pub async fn store_connection(&self) -> sqlx::SqliteConnection {
         let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.session_db);
@@ -221,6 +241,20 @@ impl TestApp {
             .await
             .expect("open the store")
     }
+}
+
+/// `count` requests for `/` at once, spread round-robin over `apps` (each with its browser),
+/// in the order they were sent.
+pub async fn pages_at_once(apps: &[&TestApp], count: usize) -> Vec<String> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let app = apps[i % apps.len()];
+        let (browser, url) = (app.browser.clone(), app.url("/"));
+        tasks.spawn(async move { (i, page_of(&browser, &url).await) });
+    }
+    let mut pages = tasks.join_all().await;
+    pages.sort_by_key(|(i, _)| *i);
+    pages.into_iter().map(|(_, page)| page).collect()
 }
 
 /// `/login` in `browser`, another tab or another browser.

@@ -2,6 +2,10 @@
 
 pub mod app;
 pub mod provider;
+pub mod redis;
+pub mod refresh;
+pub mod replicas;
+pub mod webhook;
 
 use fusionauth_leptos::server::config::Config;
 use reqwest::StatusCode;

@@ -19,6 +19,7 @@ pub const CLIENT_SECRET: &str = "test-client-secret-that-is-long-enough";
 /// The kickstart's demo user (FusionAuth sets no `preferred_username` without a username).
 pub const USER_ID: &str = "00000000-0000-0000-0000-111111111111";
 
+#[derive(Clone)]
 pub struct TestKey {
     pub kid: String,
     encoding: EncodingKey,

@@ -1,0 +1,38 @@
+//! What the login flow needs from the session store beyond tower-sessions' own interface:
+//! a lease for one refresh at a time (across replicas when the store is shared), ending all
+//! of a user's sessions (FusionAuth's revocation webhooks), and a once-only record of
+//! webhook deliveries (replays). `server::store` implements it for SQLite and for Redis.
+
+use std::time::Duration;
+
+/// The store could not be reached or failed: the request gets the 503 page.
+#[derive(Debug, thiserror::Error)]
+#[error("session store unavailable: {0}")]
+pub struct StoreUnavailable(pub String);
+
+/// Proof of holding a lease, needed to release it (a lease that outlived its deadline may
+/// already belong to someone else, whose lease must not be released by us).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub name: String,
+    pub token: String,
+}
+
+#[async_trait::async_trait]
+pub trait SessionControl: Send + Sync {
+    /// Takes the lease `name` for at most `ttl`, or `None` when another holder has it.
+    async fn try_lease(&self, name: &str, ttl: Duration)
+        -> Result<Option<Lease>, StoreUnavailable>;
+
+    /// Gives a lease back, if it is still ours.
+    async fn release(&self, lease: &Lease);
+
+    /// Deletes every session of the user whose `sub` this is; returns how many there were.
+    async fn end_sessions_of(&self, sub: &str) -> Result<usize, StoreUnavailable>;
+
+    /// Deletes every session (a revocation for the whole application).
+    async fn end_all_sessions(&self) -> Result<usize, StoreUnavailable>;
+
+    /// Records `id` for `ttl`; `false` when it was recorded before (a replay).
+    async fn first_time(&self, id: &str, ttl: Duration) -> Result<bool, StoreUnavailable>;
+}

@@ -1,0 +1,221 @@
+//! `POST /webhooks/fusionauth`: FusionAuth tells the app that a user's access has ended
+//! (refresh tokens revoked, user deactivated or deleted), and the app ends every session of
+//! that user, on every replica (they share the store, and its per-user index).
+//!
+//! FusionAuth signs each webhook with `X-FusionAuth-Signature-JWT`: a JWT (here HS256, keyed
+//! with the webhook's HMAC key) whose claim `request_body_sha256` is the base64 SHA-256 of
+//! the raw body. The signature is checked, then the hash against the exact bytes received,
+//! then the body is read. A body seen before is a replay: refused, like a bad signature.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use base64::Engine as _;
+use http::{HeaderMap, StatusCode};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{flow::AuthService, store::StoreUnavailable};
+
+pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
+
+/// How long a delivered body is remembered (and how old an event may be): a replay inside
+/// the window is recognised, one after it is refused for its age.
+const REPLAY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Deserialize)]
+struct Signature {
+    request_body_sha256: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    event: Event,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    /// Milliseconds since 1970.
+    create_instant: Option<i64>,
+    user_id: Option<String>,
+    application_id: Option<String>,
+    user: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+}
+
+/// What an event asks of the app.
+enum Action<'a> {
+    EndUser(&'a str),
+    EndAll,
+    Ignore,
+}
+
+pub async fn receive(
+    State(auth): State<Arc<AuthService>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(secret) = auth.settings().webhook_secret.as_ref() else {
+        tracing::warn!("a webhook arrived but WEBHOOK_SIGNING_SECRET is not set: refused");
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if let Err(why) = verify(secret.expose_secret(), &headers, &body) {
+        tracing::warn!(why, "webhook refused");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let envelope: Envelope = match serde_json::from_slice(&body) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            tracing::warn!(error = %e, "signed webhook with an unreadable body");
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+    };
+    let event = envelope.event;
+    let age_ms = super::flow::now().saturating_mul(1000) - event.create_instant.unwrap_or(0);
+    if event.create_instant.is_some() && age_ms > REPLAY_WINDOW.as_millis() as i64 {
+        tracing::warn!(event = %event.kind, age_secs = age_ms / 1000, "webhook too old: refused");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body));
+    match auth
+        .control
+        .first_time(&format!("webhook:{digest}"), REPLAY_WINDOW)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(event = %event.kind, "webhook replayed: refused");
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        Err(e) => return store_down(e),
+    }
+    let ended = match action(&event, &auth.settings().client_id) {
+        Action::EndUser(user) => auth.control.end_sessions_of(user).await,
+        Action::EndAll => auth.control.end_all_sessions().await,
+        Action::Ignore => {
+            tracing::debug!(event = %event.kind, "webhook event ignored");
+            return StatusCode::OK.into_response();
+        }
+    };
+    match ended {
+        Ok(count) => {
+            tracing::info!(event = %event.kind, sessions = count, "sessions ended by FusionAuth");
+            StatusCode::OK.into_response()
+        }
+        Err(e) => store_down(e),
+    }
+}
+
+fn store_down(e: StoreUnavailable) -> Response {
+    // FusionAuth reports the failed delivery; the event is not lost on our side silently.
+    tracing::error!(error = %e, "webhook could not be applied");
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// The signature JWT is valid for this secret and its body hash is the body's.
+fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+    let token = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no signature header")?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_aud = false;
+    validation.leeway = 60;
+    let claims = jsonwebtoken::decode::<Signature>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|_| "bad signature")?
+    .claims;
+    let actual = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+    if bool::from(
+        actual
+            .as_bytes()
+            .ct_eq(claims.request_body_sha256.as_bytes()),
+    ) {
+        Ok(())
+    } else {
+        Err("the body does not match its signed hash")
+    }
+}
+
+fn action<'a>(event: &'a Event, client_id: &str) -> Action<'a> {
+    let user = event
+        .user_id
+        .as_deref()
+        .or(event.user.as_ref().map(|u| u.id.as_str()));
+    let for_us = event
+        .application_id
+        .as_deref()
+        .is_none_or(|app| app.eq_ignore_ascii_case(client_id));
+    match (event.kind.as_str(), user) {
+        // Per token, per user, per user and application.
+        ("jwt.refresh-token.revoke", Some(user)) if for_us => Action::EndUser(user),
+        // The whole application.
+        ("jwt.refresh-token.revoke", None) if event.application_id.is_some() && for_us => {
+            Action::EndAll
+        }
+        ("user.deactivate" | "user.delete" | "user.delete.complete", Some(user)) => {
+            Action::EndUser(user)
+        }
+        _ => Action::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: &str) -> Event {
+        serde_json::from_str::<Envelope>(json).expect("event").event
+    }
+
+    const CLIENT: &str = "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e";
+
+    #[test]
+    fn revocations_for_a_user_end_that_users_sessions() {
+        let e = event(r#"{"event":{"type":"jwt.refresh-token.revoke","userId":"u1"}}"#);
+        assert!(matches!(action(&e, CLIENT), Action::EndUser("u1")));
+        let e = event(r#"{"event":{"type":"user.deactivate","user":{"id":"u2"}}}"#);
+        assert!(matches!(action(&e, CLIENT), Action::EndUser("u2")));
+    }
+
+    #[test]
+    fn revocations_for_another_application_change_nothing() {
+        let e = event(
+            r#"{"event":{"type":"jwt.refresh-token.revoke","userId":"u1","applicationId":"0000"}}"#,
+        );
+        assert!(matches!(action(&e, CLIENT), Action::Ignore));
+    }
+
+    #[test]
+    fn a_revocation_for_the_whole_application_ends_every_session() {
+        let e = event(&format!(
+            r#"{{"event":{{"type":"jwt.refresh-token.revoke","applicationId":"{}"}}}}"#,
+            CLIENT.to_uppercase()
+        ));
+        assert!(matches!(action(&e, CLIENT), Action::EndAll));
+    }
+
+    #[test]
+    fn other_events_are_ignored() {
+        let e = event(r#"{"event":{"type":"user.login.success","userId":"u1"}}"#);
+        assert!(matches!(action(&e, CLIENT), Action::Ignore));
+    }
+}

@@ -1,0 +1,115 @@
+//! Sessions in Redis, shared by two replicas: either replica serves every user, a logout on
+//! one is a logout on both, nothing readable is at rest, Redis trouble answers 503 at once
+//! and heals by itself, one refresh per expiry across both replicas.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::support::{
+    app::{assert_error_page, browser, page_of, pages_at_once},
+    refresh::RefreshGrant,
+    replicas::replicas,
+    ACCESS_TOKEN, EMAIL,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_on_one_replica_is_a_login_on_the_other() {
+    let r = replicas(false, &[]).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    r.b.assert_logged_in_as(EMAIL).await;
+    r.a.assert_logged_in_as(EMAIL).await;
+    assert_eq!(r.b.get("/profile").await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_on_one_replica_ends_the_session_on_the_other() {
+    let r = replicas(false, &[]).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    assert_eq!(r.b.logout().await.status(), StatusCode::SEE_OTHER);
+    r.a.assert_guest().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_redis_dump_holds_no_token_and_no_claim() {
+    let r = replicas(false, &[]).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    r.b.assert_logged_in_as(EMAIL).await;
+    let dump = r.redis.dump();
+    assert!(
+        r.redis.key_count() >= 2,
+        "a session and its user index: {dump}"
+    );
+    for secret in [
+        ACCESS_TOKEN,
+        "refresh-token-value",
+        EMAIL,
+        crate::support::provider::USER_ID,
+        "eyJ",
+    ] {
+        assert!(!dump.contains(secret), "{secret} readable in Redis: {dump}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_answers_503_at_once_guests_still_served_and_it_heals_by_itself() {
+    let mut r = replicas(true, &[]).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    r.redis.stop();
+
+    // The bound is the client's, far above the app's own (no hang, no queue).
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let cookie_jar_page = r.a.get("/").await;
+    assert_error_page(cookie_jar_page, 503, "Sessions are unavailable right now").await;
+    let guest = quick.get(r.b.url("/")).send().await.expect("answers");
+    assert_eq!(guest.status(), StatusCode::OK);
+    assert!(guest.text().await.expect("body").contains("Hello Guest"));
+    assert_eq!(r.a.get("/healthz").await.status(), StatusCode::OK);
+
+    // Redis comes back with its append-only file: the user is logged in again, unaided.
+    r.redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = r.a.get("/").await;
+        let status = response.status();
+        let page = response.text().await.expect("body");
+        if status == StatusCode::OK && page.contains("You are logged in as") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never recovered: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    r.b.assert_logged_in_as(EMAIL).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_requests_over_both_replicas_at_expiry_cause_one_token_request() {
+    let r = replicas(false, &[("REFRESH_SKEW_SECS", "3600")]).await;
+    let grant = RefreshGrant::mount(&r.provider, &r.key, 7200).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    grant.set_delay(Duration::from_millis(300));
+    let pages = pages_at_once(&[&r.a, &r.b], 50).await;
+    for page in &pages {
+        assert!(page.contains("You are logged in as"), "{page}");
+    }
+    assert_eq!(
+        grant.requests(),
+        1,
+        "one refresh for 50 requests on two replicas"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_browser_is_a_guest_on_both_replicas() {
+    let r = replicas(false, &[]).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    let stranger = browser();
+    for app in [&r.a, &r.b] {
+        assert!(page_of(&stranger, &app.url("/"))
+            .await
+            .contains("Hello Guest"));
+    }
+}

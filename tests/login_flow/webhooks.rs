@@ -1,0 +1,134 @@
+//! FusionAuth's revocation webhooks: a signed revocation ends every session of the user on
+//! every replica; a missing, bad or replayed signature, or a body that is not the one signed,
+//! gets 401 and changes nothing; events the app has no use for get 200 and change nothing.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::{
+    provider::USER_ID,
+    replicas::replicas,
+    setup,
+    webhook::{deliver, deliver_signed, revoke_event, signature, SECRET},
+    EMAIL,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_revocation_ends_the_users_sessions_on_every_replica() {
+    let r = replicas(false, &[]).await;
+    assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    // A second browser of the same user, on the other replica.
+    let second = crate::support::app::browser();
+    let mut b2 = crate::support::app::spawn_app(
+        crate::support::app::AppSettings::new(
+            &r.provider.issuer,
+            &tempfile::tempdir().expect("dir"),
+        )
+        .with_var("REDIS_URL", r.redis.url()),
+    )
+    .await;
+    b2.browser = second;
+    assert_eq!(r.login_on(&b2).await.status(), StatusCode::FOUND);
+    b2.assert_logged_in_as(EMAIL).await;
+
+    let response = deliver_signed(&r.b, &revoke_event(USER_ID)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    r.a.assert_guest().await;
+    r.b.assert_guest().await;
+    b2.assert_guest().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_user_is_logged_out() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let event = json!({"event": {"type": "user.deactivate", "id": "e1", "user": {"id": USER_ID, "active": false}}});
+    assert_eq!(
+        deliver_signed(&s.app, &event).await.status(),
+        StatusCode::OK
+    );
+    s.app.assert_guest().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_bad_and_replayed_signatures_get_401_and_change_nothing() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let body = serde_json::to_vec(&revoke_event(USER_ID)).expect("json");
+
+    assert_eq!(
+        deliver(&s.app, &body, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong_key = signature("another-secret-of-sufficient-length-000000", &body);
+    assert_eq!(
+        deliver(&s.app, &body, Some(&wrong_key)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        deliver(&s.app, &body, Some("not.a.jwt")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A valid signature of another body.
+    let other = serde_json::to_vec(&revoke_event("someone-else")).expect("json");
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signature(SECRET, &other)))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
+
+    // Delivered once: applied. Delivered again, byte for byte: a replay.
+    let signed = signature(SECRET, &body);
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signed)).await.status(),
+        StatusCode::OK
+    );
+    s.app.assert_guest().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signed)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_event_is_refused_even_when_signed() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let mut event = revoke_event(USER_ID);
+    event["event"]["createInstant"] = json!(1_000_000_000_000_i64);
+    assert_eq!(
+        deliver_signed(&s.app, &event).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_events_and_other_applications_get_200_and_change_nothing() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let login = json!({"event": {"type": "user.login.success", "id": "e2", "userId": USER_ID}});
+    assert_eq!(
+        deliver_signed(&s.app, &login).await.status(),
+        StatusCode::OK
+    );
+    let mut other_app = revoke_event(USER_ID);
+    other_app["event"]["applicationId"] = json!("11111111-2222-3333-4444-555555555555");
+    assert_eq!(
+        deliver_signed(&s.app, &other_app).await.status(),
+        StatusCode::OK
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_body_that_is_not_json_gets_400() {
+    let s = setup().await;
+    let body = b"not json";
+    let response = deliver(&s.app, body, Some(&signature(SECRET, body))).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
