@@ -1,5 +1,6 @@
 //! Command-line interface. Every option also reads the variable the app itself reads
-//! (`ISSUER`, `APP_URL`, `CLIENT_ID`, `CLIENT_SECRET`), so one `.env` configures both.
+//! (`ISSUER`, `APP_URL`, `CLIENT_ID`, `CLIENT_SECRET`, `WEBHOOK_SIGNING_SECRET`), so one `.env`
+//! configures both.
 
 use clap::Parser;
 use secrecy::SecretString;
@@ -8,8 +9,10 @@ use crate::defaults;
 
 /// Configure an existing FusionAuth for the app, idempotently.
 ///
-/// Each step checks first and changes only what differs: the tenant issuer, the RS256 signing
-/// key, the OAuth application, the user's full name and the user's registration.
+/// Each step checks first and changes only what differs: the tenant (issuer, the events the
+/// webhook needs, refresh-token revocation), the RS256 signing key, the HMAC key that signs
+/// webhooks, the OAuth application (with refresh-token rotation), the webhook, the user's full
+/// name and the user's registration.
 /// The API key is read from FUSIONAUTH_API_KEY (or the tutorial's fusionauth_api_key).
 ///
 /// Exit status: 0 changes were made (or, with --dry-run, would be), 3 nothing to do,
@@ -41,6 +44,22 @@ pub struct Cli {
     /// Id of the RS256 key that signs id and access tokens.
     #[arg(long, default_value = defaults::SIGNING_KEY_ID)]
     pub key_id: String,
+
+    /// Id of the HMAC (HS256) key that signs the webhooks FusionAuth sends the app.
+    #[arg(long, default_value = defaults::WEBHOOK_SIGNING_KEY_ID)]
+    pub webhook_key_id: String,
+
+    /// The webhook signing secret, 32 to 256 characters; the app verifies signatures with the
+    /// same value. FusionAuth never shows it again, so setup cannot compare it with an existing key.
+    #[arg(long, env = "WEBHOOK_SIGNING_SECRET", hide_env_values = true, hide_default_value = true,
+          default_value = defaults::WEBHOOK_SIGNING_SECRET)]
+    pub webhook_secret: SecretString,
+
+    /// Where FusionAuth sends the webhooks, as FusionAuth reaches the app [default:
+    /// APP_URL/webhooks/fusionauth]. An existing webhook keeps its URL unless this is given
+    /// (FusionAuth in Docker reaches the app elsewhere than the browser does).
+    #[arg(long, env = "FUSIONAUTH_WEBHOOK_URL", value_name = "URL")]
+    pub webhook_url: Option<String>,
 
     /// Email of the user to register; needed when the tenant has several users.
     #[arg(long, value_name = "EMAIL")]

@@ -21,6 +21,12 @@ pub enum SetupError {
     },
     #[error("signing key {id} exists but is {algorithm}, not RS256: pass another --key-id, or delete that key in FusionAuth (Settings > Key Master)")]
     WrongKeyAlgorithm { id: String, algorithm: String },
+    #[error("key {id} (--webhook-key-id) exists but is {found}, not an HS256 HMAC key: pass another --webhook-key-id, or delete that key in FusionAuth (Settings > Key Master)")]
+    WrongWebhookKey { id: String, found: String },
+    #[error("the webhook signing secret (--webhook-secret / WEBHOOK_SIGNING_SECRET) must be 32 to 256 characters: generate one with `openssl rand -base64 48`")]
+    BadWebhookSecret,
+    #[error("--webhook-url / FUSIONAUTH_WEBHOOK_URL must be an absolute http(s) URL, e.g. http://host.docker.internal:3000/webhooks/fusionauth, not {0:?}")]
+    BadWebhookUrl(String),
     #[error("no user with email {0} in the tenant: create it in FusionAuth's admin UI (Users > Add), or pass the email of an existing user to --user")]
     UserNotFound(String),
     #[error("the tenant has no users: create one in FusionAuth's admin UI (Users > Add), then run setup again")]

@@ -12,13 +12,25 @@ pub struct TenantsResponse {
     pub tenants: Vec<Tenant>,
 }
 
+/// A tenant: the fields the steps read by name, and the whole JSON, which the tenant step
+/// compares field by field with the desired body.
 #[derive(Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub struct Tenant {
     pub id: String,
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub issuer: Option<String>,
+    pub json: Value,
+}
+
+impl TryFrom<Value> for Tenant {
+    type Error = String;
+
+    fn try_from(json: Value) -> Result<Self, Self::Error> {
+        let text = |field: &str| json.get(field).and_then(Value::as_str).map(str::to_owned);
+        let id = text("id").ok_or("a tenant without an id")?;
+        let name = text("name").unwrap_or_default();
+        Ok(Self { id, name, json })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,12 +45,21 @@ pub struct Key {
     pub algorithm: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// `RSA`, `EC`, `OKP` or `HMAC`. FusionAuth never returns an HMAC key's secret.
+    #[serde(default, rename = "type")]
+    pub key_type: Option<String>,
 }
 
 /// The application is kept as JSON: the steps compare it field by field with the desired body.
 #[derive(Debug, Deserialize)]
 pub struct ApplicationResponse {
     pub application: Value,
+}
+
+/// The webhook is kept as JSON, like the application.
+#[derive(Debug, Deserialize)]
+pub struct WebhookResponse {
+    pub webhook: Value,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,8 +3,11 @@
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-use serde_json::Value;
-use setup::{defaults, desired::Desired};
+use serde_json::{json, Value};
+use setup::{
+    defaults,
+    desired::{self, Desired},
+};
 
 fn repo_file(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,10 +31,66 @@ fn env_file(name: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The kickstart with its variables resolved the way FusionAuth does, `#{ENV.X}` taken
-/// from the compose env file.
+/// The defaults of `${NAME:-default}` interpolations in docker-compose.yml. Each name has one
+/// default, however often it is used (a second, different one would be a second source).
+fn compose_defaults() -> BTreeMap<String, String> {
+    let compose = repo_file("docker-compose.yml");
+    let mut found = BTreeMap::new();
+    for (i, _) in compose.match_indices("${") {
+        let rest = &compose[i + 2..];
+        let Some((name, rest)) = rest.split_once(":-") else {
+            continue;
+        };
+        if !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            continue;
+        }
+        let value = rest.split('}').next().unwrap_or_default().to_owned();
+        if let Some(other) = found.insert(name.to_owned(), value.clone()) {
+            assert_eq!(
+                other, value,
+                "docker-compose.yml has two defaults for ${{{name}}}"
+            );
+        }
+    }
+    found
+}
+
+/// What `#{ENV.X}` reads in the FusionAuth container: the compose file's `environment` (its
+/// defaults) over the env file.
+fn fusionauth_container_env() -> BTreeMap<String, String> {
+    let mut env = env_file("fusionauth.env");
+    let compose = repo_file("docker-compose.yml");
+    let fusionauth = compose_service(&compose, "fusionauth");
+    for (name, value) in compose_defaults() {
+        if fusionauth.contains(&format!("{name}: ")) {
+            assert!(
+                env.insert(name.clone(), value).is_none(),
+                "{name} is set both in fusionauth.env and in docker-compose.yml (which wins silently)"
+            );
+        }
+    }
+    env
+}
+
+/// The lines of one service in docker-compose.yml: from `  name:` to the next line indented
+/// by less than four spaces (the next service, a comment between services, or a top-level key).
+fn compose_service(compose: &str, name: &str) -> String {
+    let header = format!("  {name}:");
+    let mut lines = compose.lines().skip_while(|l| *l != header);
+    assert!(
+        lines.next().is_some(),
+        "docker-compose.yml has no service {name}"
+    );
+    lines
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The kickstart with its variables resolved the way FusionAuth does, `#{ENV.X}` taken from
+/// the FusionAuth container's environment.
 fn resolved_kickstart() -> Value {
-    let env = env_file("fusionauth.env");
+    let env = fusionauth_container_env();
     let text = repo_file("kickstart/kickstart.json");
     let raw: Value = serde_json::from_str(&text).expect("kickstart.json is JSON (no comments)");
     let mut resolved = text.clone();
@@ -44,7 +103,7 @@ fn resolved_kickstart() -> Value {
             value = env
                 .get(var)
                 .unwrap_or_else(|| {
-                    panic!("kickstart reads ENV.{var}, which fusionauth.env does not set")
+                    panic!("kickstart reads ENV.{var}, which neither fusionauth.env nor docker-compose.yml sets")
                 })
                 .clone();
         }
@@ -58,6 +117,7 @@ fn resolved_kickstart() -> Value {
         "#{default",
         "#{admin",
         "#{api",
+        "#{webhook",
     ] {
         let body_only = resolved.split("\"apiKeys\"").nth(1).unwrap_or_default();
         assert!(
@@ -104,86 +164,127 @@ fn kickstart_sends_the_same_bodies_as_the_setup_tool() {
         tenant.get("contentType").is_none(),
         "no arrays: a plain PATCH, as setup sends"
     );
+    let hmac = request(
+        &k,
+        "POST",
+        &format!("/api/key/import/{}", defaults::WEBHOOK_SIGNING_KEY_ID),
+    );
+    assert_eq!(hmac["body"], desired.webhook_key_request());
+    assert_eq!(
+        hmac["body"]["key"]["secret"],
+        defaults::WEBHOOK_SIGNING_SECRET,
+        "FusionAuth in Docker signs with the secret the app verifies with by default"
+    );
+    let webhook = request(
+        &k,
+        "POST",
+        &format!("/api/webhook/{}", defaults::WEBHOOK_ID),
+    );
+    // The same webhook, but for its URL (how FusionAuth in Docker reaches the app) and its
+    // tenant (the kickstart's pinned default tenant).
+    let in_docker = Desired {
+        webhook_url: webhook["body"]["webhook"]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        ..Desired::development()
+    };
+    let tenant_id = k["variables"]["defaultTenantId"].as_str().unwrap();
+    assert_eq!(webhook["body"], in_docker.webhook_request(tenant_id));
 }
 
 #[test]
-fn application_urls_are_the_ones_the_app_uses() {
+fn kickstart_creates_each_key_before_what_names_it_and_the_demo_user_last() {
     let k = resolved_kickstart();
-    let oauth = &request(
+    let urls: Vec<&str> = k["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap())
+        .collect();
+    let at = |url: String| {
+        urls.iter()
+            .position(|u| *u == url)
+            .unwrap_or_else(|| panic!("kickstart has no request to {url}: {urls:?}"))
+    };
+    let rsa = at(format!("/api/key/generate/{}", defaults::SIGNING_KEY_ID));
+    let hmac = at(format!(
+        "/api/key/import/{}",
+        defaults::WEBHOOK_SIGNING_KEY_ID
+    ));
+    let app = at(format!("/api/application/{}", defaults::CLIENT_ID));
+    let webhook = at(format!("/api/webhook/{}", defaults::WEBHOOK_ID));
+    assert!(rsa < app, "the application names the RS256 key: {urls:?}");
+    assert!(hmac < webhook, "the webhook names the HMAC key: {urls:?}");
+    assert!(
+        urls[0].starts_with("/api/tenant/"),
+        "the issuer first: a new key takes the tenant's issuer"
+    );
+    // The compose healthcheck waits for the last request's result.
+    assert_eq!(
+        urls.last().copied(),
+        Some(format!("/api/user/registration/{}", defaults::DEMO_USER_ID).as_str())
+    );
+}
+
+#[test]
+fn fusionauth_in_docker_sends_webhooks_to_the_app_on_the_host() {
+    let k = resolved_kickstart();
+    let webhook = request(
+        &k,
+        "POST",
+        &format!("/api/webhook/{}", defaults::WEBHOOK_ID),
+    );
+    let url = webhook["body"]["webhook"]["url"].as_str().unwrap();
+    let app_port = defaults::APP_URL.rsplit(':').next().unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "http://host.docker.internal:{app_port}{}",
+            defaults::WEBHOOK_PATH
+        )
+    );
+    let compose = repo_file("docker-compose.yml");
+    let fusionauth = compose_service(&compose, "fusionauth");
+    assert!(
+        fusionauth.contains("- \"host.docker.internal:host-gateway\""),
+        "on Linux the name host.docker.internal exists only through extra_hosts:\n{fusionauth}"
+    );
+    assert!(
+        k["variables"]["webhookUrl"] == "#{ENV.FUSIONAUTH_WEBHOOK_URL}",
+        "the URL is a variable, so the scaled profile can point it at nginx"
+    );
+}
+
+#[test]
+fn refresh_tokens_live_no_longer_than_the_app_session() {
+    let example = env_file(".env.example");
+    let session_secs: u32 = example["SESSION_TTL_SECS"].parse().unwrap();
+    assert_eq!(desired::REFRESH_TOKEN_MAX_MINUTES * 60, session_secs);
+    let k = resolved_kickstart();
+    let app = &request(
         &k,
         "POST",
         &format!("/api/application/{}", defaults::CLIENT_ID),
-    )["body"]["application"]["oauthConfiguration"];
-    let at = |p: &str| format!("{}{p}", defaults::APP_URL);
+    )["body"]["application"];
+    assert_eq!(app["oauthConfiguration"]["generateRefreshTokens"], true);
     assert_eq!(
-        oauth["authorizedRedirectURLs"],
-        serde_json::json!([at(defaults::CALLBACK_PATH), at(defaults::POST_LOGOUT_PATH)])
-    );
-    assert_eq!(oauth["logoutURL"], at(defaults::LOGOUT_PATH));
-    // FusionAuth's logout page calls the app's logoutURL (front-channel logout) only with
-    // AllApplications; RedirectOnly would skip it.
-    assert_eq!(oauth["logoutBehavior"], "AllApplications");
-    assert_eq!(oauth["clientSecret"], defaults::CLIENT_SECRET);
-    assert_eq!(Desired::development().issuer, defaults::ISSUER);
-}
-
-#[test]
-fn kickstart_creates_the_demo_user_registered_to_the_application() {
-    let k = resolved_kickstart();
-    let demo = k["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["body"]["user"]["email"] == defaults::DEMO_USER_EMAIL)
-        .expect("kickstart creates the demo user");
-    let user = &demo["body"]["user"];
-    assert_eq!(user["password"], defaults::DEMO_USER_PASSWORD);
-    assert_eq!(user["firstName"], defaults::DEMO_USER_FIRST_NAME);
-    assert_eq!(user["lastName"], defaults::DEMO_USER_LAST_NAME);
-    assert_eq!(
-        user["fullName"],
-        format!(
-            "{} {}",
-            defaults::DEMO_USER_FIRST_NAME,
-            defaults::DEMO_USER_LAST_NAME
-        )
+        app["jwtConfiguration"]["refreshTokenUsagePolicy"],
+        "OneTimeUse"
     );
     assert_eq!(
-        demo["body"]["registration"]["applicationId"],
-        defaults::CLIENT_ID
-    );
-
-    // The compose healthcheck waits for exactly this registration.
-    let compose = repo_file("docker-compose.yml");
-    let user_id = demo["url"].as_str().unwrap().rsplit('/').next().unwrap();
-    assert!(compose.contains(&format!(
-        "/api/user/registration/{user_id}/{}",
-        defaults::CLIENT_ID
-    )));
-}
-
-#[test]
-fn kickstart_creates_an_admin_for_the_admin_ui() {
-    let k = resolved_kickstart();
-    let env = env_file("fusionauth.env");
-    let admin = k["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["body"]["registration"]["roles"] == serde_json::json!(["admin"]))
-        .expect("kickstart creates an admin");
-    assert_eq!(
-        admin["body"]["user"]["email"],
-        env["FUSIONAUTH_ADMIN_EMAIL"].as_str()
-    );
-    assert_eq!(
-        admin["body"]["registration"]["applicationId"],
-        "#{FUSIONAUTH_APPLICATION_ID}"
+        app["jwtConfiguration"]["refreshTokenSlidingWindowConfiguration"]
+            ["maximumTimeToLiveInMinutes"],
+        json!(session_secs / 60)
     );
 }
 
 #[test]
 fn compose_env_file_agrees_with_the_app_and_itself() {
+    assert!(
+        !env_file("fusionauth.env").contains_key("WEBHOOK_SIGNING_SECRET"),
+        "the secret's one source is docker-compose.yml"
+    );
     let env = env_file("fusionauth.env");
     assert_eq!(env["APP_URL"], defaults::APP_URL);
     assert_eq!(env["DATABASE_ROOT_USERNAME"], env["POSTGRES_USER"]);

@@ -179,3 +179,108 @@ fn client_debug_output_redacts_the_api_key() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn existing_key_at_the_webhook_key_id_that_is_not_hmac_is_reported_not_replaced() {
+    let mut state = State::pristine(API_KEY);
+    state.keys.push(json!({
+        "id": setup::defaults::WEBHOOK_SIGNING_KEY_ID, "algorithm": "RS256", "type": "RSA", "name": "someone's"
+    }));
+    let (server, _fake) = support::start(state).await;
+    let run = support::run_against(&server, &[]).await;
+    assert_one_line_error(&run, &["RSA RS256", "--webhook-key-id", "Key Master"]);
+    let writes = support::writes(&server).await;
+    assert!(
+        !writes
+            .iter()
+            .any(|w| w.contains("/api/key/import/") || w.contains("/api/webhook/")),
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn webhook_key_name_taken_by_another_key_prints_fusionauths_error() {
+    let mut state = State::pristine(API_KEY);
+    state.keys.push(json!({
+        "id": "44444444-4444-4444-4444-444444444444", "algorithm": "HS256", "type": "HMAC",
+        "name": format!(
+            "{} {}",
+            setup::desired::WEBHOOK_KEY_NAME_PREFIX,
+            setup::defaults::WEBHOOK_SIGNING_KEY_ID
+        )
+    }));
+    let (server, _fake) = support::start(state).await;
+    let run = support::run_against(&server, &[]).await;
+    assert_one_line_error(
+        &run,
+        &[
+            "400",
+            "POST /api/key/import/",
+            "key.name: A key with this name already exists [[duplicate]key.name]",
+        ],
+    );
+    assert!(!run.stderr.contains(setup::defaults::WEBHOOK_SIGNING_SECRET));
+}
+
+#[tokio::test]
+async fn refused_webhook_prints_fusionauths_field_errors() {
+    let mut state = State::pristine(API_KEY);
+    state.reject_webhook = Some(json!({
+        "fieldErrors": {"webhook.url": [{"code": "[invalid]webhook.url", "message": "Invalid URL"}]}
+    }));
+    let (server, _fake) = support::start(state).await;
+    let run = support::run_against(&server, &[]).await;
+    assert_one_line_error(
+        &run,
+        &[
+            "400",
+            &format!("POST /api/webhook/{}", setup::defaults::WEBHOOK_ID),
+            "webhook.url: Invalid URL [[invalid]webhook.url]",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn short_webhook_secret_is_refused_before_any_request_and_not_printed() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    let url = server.uri();
+    let short = "only-31-characters-long-secret!";
+    assert_eq!(short.len(), 31);
+    let run = support::run_setup(
+        &[
+            ("FUSIONAUTH_API_KEY", API_KEY),
+            ("WEBHOOK_SIGNING_SECRET", short),
+        ],
+        &["--url", &url],
+    )
+    .await;
+    assert_one_line_error(
+        &run,
+        &["WEBHOOK_SIGNING_SECRET", "32 to 256", "openssl rand"],
+    );
+    assert!(!run.stderr.contains(short) && !run.stdout.contains(short));
+    assert!(support::calls(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn webhook_url_that_is_not_absolute_http_is_refused_before_any_request() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    let run = support::run_against(&server, &["--webhook-url", "/webhooks/fusionauth"]).await;
+    assert_one_line_error(
+        &run,
+        &[
+            "--webhook-url",
+            "FUSIONAUTH_WEBHOOK_URL",
+            "\"/webhooks/fusionauth\"",
+        ],
+    );
+    assert!(support::calls(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn webhook_key_id_that_is_not_a_uuid_is_refused_before_any_request() {
+    let (server, _fake) = support::start(State::pristine(API_KEY)).await;
+    let run = support::run_against(&server, &["--webhook-key-id", "../../api/user"]).await;
+    assert_one_line_error(&run, &["--webhook-key-id", "UUID"]);
+    assert!(support::calls(&server).await.is_empty());
+}

@@ -28,6 +28,8 @@ async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
 
     let app = defaults::CLIENT_ID;
     let key = defaults::SIGNING_KEY_ID;
+    let hmac = defaults::WEBHOOK_SIGNING_KEY_ID;
+    let hook = defaults::WEBHOOK_ID;
     let (tenant, user) = (fake::TENANT_ID, fake::USER_ID);
     assert_eq!(
         support::calls(&server).await,
@@ -36,8 +38,12 @@ async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
             format!("PATCH /api/tenant/{tenant}"),
             format!("GET /api/key/{key}"),
             format!("POST /api/key/generate/{key}"),
+            format!("GET /api/key/{hmac}"),
+            format!("POST /api/key/import/{hmac}"),
             format!("GET /api/application/{app}"),
             format!("POST /api/application/{app}"),
+            format!("GET /api/webhook/{hook}"),
+            format!("POST /api/webhook/{hook}"),
             "POST /api/user/search".to_owned(),
             format!("PATCH /api/user/{user}"),
             format!("GET /api/user/registration/{user}/{app}"),
@@ -55,17 +61,64 @@ async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
     assert_eq!(
         bodies,
         [
-            json!({"tenant": {"issuer": "http://localhost:9011"}}),
+            // Only what differs from the pristine tenant: its issuer, the three events (already
+            // `transactionType: None` there) and reuse detection (the other two revocation
+            // triggers are on by default).
+            json!({"tenant": {
+                "issuer": "http://localhost:9011",
+                "eventConfiguration": {"events": {
+                    "jwt.refresh-token.revoke": {"enabled": true},
+                    "user.deactivate": {"enabled": true},
+                    "user.delete": {"enabled": true}
+                }},
+                "jwtConfiguration": {"refreshTokenRevocationPolicy": {"onOneTimeTokenReuse": true}}
+            }}),
             json!({"key": {"algorithm": "RS256", "name": "For LeptosExampleApp", "length": 2048}}),
+            json!({"key": {
+                "algorithm": "HS256", "name": format!("Webhook signatures for LeptosExampleApp {hmac}"),
+                "secret": defaults::WEBHOOK_SIGNING_SECRET, "type": "HMAC"
+            }}),
             desired.application_request(),
+            json!({"webhook": {
+                "connectTimeout": 1000,
+                "description": "LeptosExampleApp: ends sessions whose refresh token is revoked or whose user is deactivated or deleted",
+                "eventsEnabled": {"jwt.refresh-token.revoke": true, "user.deactivate": true, "user.delete": true},
+                "global": false,
+                "readTimeout": 3000,
+                "signatureConfiguration": {"enabled": true, "signingKeyId": hmac},
+                "tenantIds": [tenant],
+                "url": "http://localhost:3000/webhooks/fusionauth"
+            }}),
             json!({"search": {"queryString": "*", "numberOfResults": 10}}),
             json!({"user": {"fullName": "Richard Hendricks"}}),
             json!({"registration": {"applicationId": app}}),
         ]
     );
+    let application = &bodies[3]["application"];
     assert_eq!(
-        bodies[2]["application"]["oauthConfiguration"]["logoutBehavior"], "AllApplications",
+        application["oauthConfiguration"]["logoutBehavior"], "AllApplications",
         "the logout behaviour is named, not left to FusionAuth's default"
+    );
+    assert_eq!(
+        application["oauthConfiguration"]["generateRefreshTokens"], true,
+        "FusionAuth issues no refresh token without it"
+    );
+    assert_eq!(
+        application["oauthConfiguration"]["enabledGrants"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        application["jwtConfiguration"],
+        json!({
+            "enabled": true,
+            "accessTokenKeyId": key,
+            "idTokenKeyId": key,
+            "refreshTokenExpirationPolicy": "SlidingWindowWithMaximumLifetime",
+            "refreshTokenSlidingWindowConfiguration": {"maximumTimeToLiveInMinutes": 480},
+            "refreshTokenTimeToLiveInMinutes": 120,
+            "refreshTokenUsagePolicy": "OneTimeUse",
+            "timeToLiveInSeconds": 300
+        })
     );
 
     for (i, r) in requests.iter().enumerate() {
@@ -90,8 +143,13 @@ async fn first_run_on_pristine_instance_makes_exactly_the_expected_calls() {
         }
     }
     assert!(
-        run.stdout.contains("Done: 5 change(s) made."),
+        run.stdout.contains("Done: 7 change(s) made."),
         "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains(defaults::WEBHOOK_SIGNING_SECRET),
+        "the webhook secret must not be printed: {}",
         run.stdout
     );
 }
@@ -112,10 +170,27 @@ async fn second_run_writes_nothing_and_says_so() {
     );
     assert!(second.stdout.contains("Nothing to do"), "{}", second.stdout);
     assert!(!second.stdout.contains("[changed]"), "{}", second.stdout);
+    assert!(!second.stdout.contains("[skipped]"), "{}", second.stdout);
 
     // And the instance ended up as the app needs it.
     let state = fake.state();
-    assert_eq!(state.tenants[0]["issuer"], defaults::ISSUER);
+    let tenant = &state.tenants[0];
+    assert_eq!(tenant["issuer"], defaults::ISSUER);
+    for event in ["jwt.refresh-token.revoke", "user.deactivate", "user.delete"] {
+        assert_eq!(
+            tenant["eventConfiguration"]["events"][event],
+            json!({"enabled": true, "transactionType": "None"}),
+            "{event} must be enabled on the tenant, or FusionAuth never sends it"
+        );
+    }
+    assert_eq!(
+        tenant["eventConfiguration"]["events"]["user.create"]["enabled"], false,
+        "events the app does not use stay as they were"
+    );
+    assert_eq!(
+        tenant["jwtConfiguration"]["refreshTokenRevocationPolicy"],
+        json!({"onLoginPrevented": true, "onMultiFactorEnable": false, "onOneTimeTokenReuse": true, "onPasswordChanged": true})
+    );
     let app = tutorial_application(&state);
     assert_eq!(
         app["oauthConfiguration"]["authorizedRedirectURLs"],
@@ -132,6 +207,24 @@ async fn second_run_writes_nothing_and_says_so() {
         app["oauthConfiguration"]["logoutBehavior"],
         "AllApplications"
     );
+    assert_eq!(app["oauthConfiguration"]["generateRefreshTokens"], true);
+    assert_eq!(
+        app["jwtConfiguration"]["refreshTokenUsagePolicy"],
+        "OneTimeUse"
+    );
+    let webhook = state
+        .webhook(defaults::WEBHOOK_ID)
+        .expect("the webhook exists");
+    assert_eq!(webhook["url"], "http://localhost:3000/webhooks/fusionauth");
+    assert_eq!(
+        webhook["signatureConfiguration"]["signingKeyId"],
+        defaults::WEBHOOK_SIGNING_KEY_ID
+    );
+    assert_eq!(
+        state.secret_of(defaults::WEBHOOK_SIGNING_KEY_ID),
+        Some(defaults::WEBHOOK_SIGNING_SECRET),
+        "FusionAuth signs with the secret the app verifies with"
+    );
 }
 
 #[tokio::test]
@@ -141,9 +234,11 @@ async fn dry_run_prints_the_plan_and_writes_nothing() {
     assert_eq!(run.code, EXIT_CHANGED, "{run:?}");
     assert_eq!(support::writes(&server).await, Vec::<String>::new());
     for planned in [
-        "would set it to http://localhost:9011",
+        "(issuer is \"acme.com\", wanted http://localhost:9011); would update those fields",
         "would generate it",
+        "would import the webhook signing secret",
         "would create it",
+        "would create it, calling http://localhost:3000/webhooks/fusionauth",
         "would set it to \"Richard Hendricks\"",
         "would register them",
     ] {
@@ -155,7 +250,8 @@ async fn dry_run_prints_the_plan_and_writes_nothing() {
     }
     assert!(run
         .stdout
-        .contains("Dry run: 5 change(s) would be made; nothing was written."));
+        .contains("Dry run: 7 change(s) would be made; nothing was written."));
+    assert!(!run.stdout.contains(defaults::WEBHOOK_SIGNING_SECRET));
 }
 
 #[tokio::test]
@@ -170,21 +266,17 @@ async fn dry_run_on_configured_instance_reports_nothing_to_do() {
 
 #[tokio::test]
 async fn drifted_application_is_merge_patched_and_its_arrays_replaced_not_appended() {
+    // The application as this tool would make it, but for the Flask tutorial's URLs, plus a
+    // field setup does not manage.
+    let mut app = Desired::development().application_request()["application"].clone();
+    app["id"] = json!(defaults::CLIENT_ID);
+    app["tenantId"] = json!(fake::TENANT_ID);
+    app["roles"] = json!([{"name": "admin"}]);
+    app["oauthConfiguration"]["authorizedRedirectURLs"] =
+        json!(["http://localhost:5000/callback/"]);
+    app["oauthConfiguration"]["logoutURL"] = json!("http://localhost:5000/logout");
     let mut state = State::pristine(API_KEY);
-    state.applications.push(json!({
-        "id": defaults::CLIENT_ID, "name": "LeptosExampleApp", "tenantId": fake::TENANT_ID,
-        "roles": [{"name": "admin"}],
-        "oauthConfiguration": {
-            "authorizedRedirectURLs": ["http://localhost:5000/callback/"],
-            "clientSecret": defaults::CLIENT_SECRET,
-            "enabledGrants": ["authorization_code", "refresh_token"],
-            "logoutBehavior": "AllApplications",
-            "logoutURL": "http://localhost:5000/logout",
-            "proofKeyForCodeExchangePolicy": "NotRequiredWhenUsingClientAuthentication",
-            "requireRegistration": true
-        },
-        "jwtConfiguration": {"enabled": true, "accessTokenKeyId": defaults::SIGNING_KEY_ID, "idTokenKeyId": defaults::SIGNING_KEY_ID}
-    }));
+    state.applications.push(app);
     let (server, fake) = support::start(state).await;
     let run = support::run_against(&server, &[]).await;
     assert_eq!(run.code, EXIT_CHANGED, "{run:?}");

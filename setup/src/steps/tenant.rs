@@ -1,8 +1,11 @@
-//! The tenant: pick it, then set its issuer to the URL the browser and the app use.
+//! The tenant: pick it, then converge its settings: the issuer (the URL the browser and the
+//! app use), the events the webhook needs, and when refresh tokens are revoked.
+
+use serde_json::{json, Value};
 
 use crate::{
     client::FusionAuthClient,
-    desired::Desired,
+    desired::{changed_fields, merge_patch, Desired},
     error::SetupError,
     model::{Ignored, Tenant, TenantsResponse},
     Report,
@@ -44,28 +47,43 @@ pub async fn select(
     Ok(tenant)
 }
 
-pub async fn ensure_issuer(
+/// One plain PATCH with the fields that differ (the desired body has no arrays, so FusionAuth's
+/// merge is exact), or nothing.
+pub async fn ensure_settings(
     client: &FusionAuthClient,
     tenant: &Tenant,
     desired: &Desired,
     report: &mut Report,
 ) -> Result<(), SetupError> {
-    let step = "tenant issuer";
-    let current = tenant.issuer.as_deref().unwrap_or("");
-    if current == desired.issuer {
-        report.ok(step, format!("is {current}"));
+    let step = "tenant settings";
+    let have = json!({ "tenant": tenant.json });
+    let Some(patch) = merge_patch(&desired.tenant_patch(), &have) else {
+        report.ok(
+            step,
+            format!(
+                "issuer is {}, webhook events and revocation policy match",
+                desired.issuer
+            ),
+        );
         return Ok(());
+    };
+    let mut found = format!("differs in {}", changed_fields(&patch).join(", "));
+    if patch["tenant"].get("issuer").is_some() {
+        let current = tenant
+            .json
+            .get("issuer")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        found.push_str(&format!(
+            " (issuer is {current:?}, wanted {})",
+            desired.issuer
+        ));
     }
-    let found = format!("is {current:?}");
-    let action = format!("set it to {}", desired.issuer);
     if !report.dry_run() {
         client
-            .patch::<Ignored>(
-                &format!("/api/tenant/{}", tenant.id),
-                &desired.tenant_patch(),
-            )
+            .patch::<Ignored>(&format!("/api/tenant/{}", tenant.id), &patch)
             .await?;
     }
-    report.changed(step, found, action);
+    report.changed(step, found, "update those fields");
     Ok(())
 }
