@@ -1,5 +1,6 @@
-//! The kickstart file, the compose env file, `.env.example`, the compose file and the app's
-//! defaults (`src/defaults.rs`) describe the same FusionAuth; this keeps them from drifting.
+//! The kickstart file, the compose env file, `.env.example`, the compose file, the Dockerfile
+//! and the app's defaults (`src/defaults.rs`) describe the same deployment; this keeps them
+//! from drifting.
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -276,6 +277,179 @@ fn refresh_tokens_live_no_longer_than_the_app_session() {
         app["jwtConfiguration"]["refreshTokenSlidingWindowConfiguration"]
             ["maximumTimeToLiveInMinutes"],
         json!(session_secs / 60)
+    );
+}
+
+/// The `NAME=value` pairs of the first `ENV` instruction in `stage` (continued lines included).
+fn runtime_env(stage: &str) -> BTreeMap<String, String> {
+    let lines = stage.lines().skip_while(|l| !l.starts_with("ENV "));
+    let mut env = BTreeMap::new();
+    for line in lines {
+        let text = line
+            .trim_start_matches("ENV ")
+            .trim()
+            .trim_end_matches('\\')
+            .trim();
+        if let Some((name, value)) = text.split_once('=') {
+            env.insert(name.to_owned(), value.to_owned());
+        }
+        if !line.ends_with('\\') {
+            break;
+        }
+    }
+    env
+}
+
+#[test]
+fn dockerfile_builds_with_the_makefile_tools_and_runs_like_run_app() {
+    let dockerfile = repo_file("Dockerfile");
+    let makefile = repo_file("Makefile");
+    let leptos_version = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("CARGO_LEPTOS_VERSION := "))
+        .expect("the Makefile pins cargo-leptos");
+    assert!(dockerfile.contains(&format!("ARG CARGO_LEPTOS_VERSION={leptos_version}\n")));
+    assert!(dockerfile.contains("--locked --features no_downloads"));
+    // wasm-bindgen's version is read from Cargo.lock with the Makefile's own program, never
+    // written down (it would go stale with the next `cargo update`).
+    let awk =
+        "awk '/^name = \"wasm-bindgen\"$/ {getline; gsub(/\"/, \"\", $3); print $3}' Cargo.lock";
+    assert!(
+        makefile.contains(&awk.replace('$', "$$")),
+        "the Makefile's program changed"
+    );
+    assert!(
+        dockerfile.contains(awk),
+        "the Dockerfile reads wasm-bindgen's version differently"
+    );
+    let lock = repo_file("Cargo.lock");
+    let pinned = lock
+        .split("name = \"wasm-bindgen\"\nversion = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("Cargo.lock has wasm-bindgen");
+    assert!(
+        !dockerfile.contains(pinned),
+        "wasm-bindgen {pinned} is written into the Dockerfile"
+    );
+    assert!(dockerfile.contains("cargo leptos build --release --precompress"));
+    assert!(dockerfile.contains("RUN npm ci"));
+    assert!(
+        dockerfile.contains("target/release/hash.txt"),
+        "the hashed names live in hash.txt"
+    );
+
+    // Every LEPTOS_* that scripts/run-app.sh gives the binary, the image gives it too.
+    let runtime = dockerfile
+        .split("FROM debian:bookworm-slim AS runtime")
+        .nth(1)
+        .expect("a debian:bookworm-slim runtime stage");
+    let env = runtime_env(runtime);
+    let run_app = repo_file("scripts/run-app.sh");
+    for var in run_app
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split('=').next())
+        .filter(|v| v.starts_with("LEPTOS_"))
+    {
+        assert!(
+            env.contains_key(var),
+            "the image does not set {var}: {env:?}"
+        );
+    }
+    assert_eq!(env["LEPTOS_SITE_ADDR"], "0.0.0.0:3000");
+    assert_eq!(env["LEPTOS_HASH_FILES"], "true");
+    assert_eq!(env["LEPTOS_SITE_ROOT"], "/app/site");
+    assert!(runtime.contains("COPY --from=builder /out/site /app/site"));
+    assert!(
+        dockerfile.contains("\nUSER app\n"),
+        "the server runs unprivileged"
+    );
+    assert!(dockerfile.contains("\nEXPOSE 3000\n"));
+    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("GET /healthz"));
+
+    let ignored = repo_file(".dockerignore");
+    for pattern in ["target/", "**/node_modules/", ".data/", ".env"] {
+        assert!(
+            ignored.lines().any(|l| l == pattern),
+            ".dockerignore lets {pattern} into the build context"
+        );
+    }
+}
+
+#[test]
+fn application_urls_are_the_ones_the_app_uses() {
+    let k = resolved_kickstart();
+    let oauth = &request(
+        &k,
+        "POST",
+        &format!("/api/application/{}", defaults::CLIENT_ID),
+    )["body"]["application"]["oauthConfiguration"];
+    let at = |p: &str| format!("{}{p}", defaults::APP_URL);
+    assert_eq!(
+        oauth["authorizedRedirectURLs"],
+        serde_json::json!([at(defaults::CALLBACK_PATH), at(defaults::POST_LOGOUT_PATH)])
+    );
+    assert_eq!(oauth["logoutURL"], at(defaults::LOGOUT_PATH));
+    // FusionAuth's logout page calls the app's logoutURL (front-channel logout) only with
+    // AllApplications; RedirectOnly would skip it.
+    assert_eq!(oauth["logoutBehavior"], "AllApplications");
+    assert_eq!(oauth["clientSecret"], defaults::CLIENT_SECRET);
+    assert_eq!(Desired::development().issuer, defaults::ISSUER);
+}
+
+#[test]
+fn kickstart_creates_the_demo_user_registered_to_the_application() {
+    let k = resolved_kickstart();
+    let demo = k["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["body"]["user"]["email"] == defaults::DEMO_USER_EMAIL)
+        .expect("kickstart creates the demo user");
+    let user = &demo["body"]["user"];
+    assert_eq!(user["password"], defaults::DEMO_USER_PASSWORD);
+    assert_eq!(user["firstName"], defaults::DEMO_USER_FIRST_NAME);
+    assert_eq!(user["lastName"], defaults::DEMO_USER_LAST_NAME);
+    assert_eq!(
+        user["fullName"],
+        format!(
+            "{} {}",
+            defaults::DEMO_USER_FIRST_NAME,
+            defaults::DEMO_USER_LAST_NAME
+        )
+    );
+    assert_eq!(
+        demo["body"]["registration"]["applicationId"],
+        defaults::CLIENT_ID
+    );
+
+    // The compose healthcheck waits for exactly this registration.
+    let compose = repo_file("docker-compose.yml");
+    let user_id = demo["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert!(compose.contains(&format!(
+        "/api/user/registration/{user_id}/{}",
+        defaults::CLIENT_ID
+    )));
+}
+
+#[test]
+fn kickstart_creates_an_admin_for_the_admin_ui() {
+    let k = resolved_kickstart();
+    let env = env_file("fusionauth.env");
+    let admin = k["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["body"]["registration"]["roles"] == serde_json::json!(["admin"]))
+        .expect("kickstart creates an admin");
+    assert_eq!(
+        admin["body"]["user"]["email"],
+        env["FUSIONAUTH_ADMIN_EMAIL"].as_str()
+    );
+    assert_eq!(
+        admin["body"]["registration"]["applicationId"],
+        "#{FUSIONAUTH_APPLICATION_ID}"
     );
 }
 
