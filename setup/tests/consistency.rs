@@ -1,6 +1,6 @@
-//! The kickstart file, the compose env file, `.env.example`, the compose file, the Dockerfile
-//! and the app's defaults (`src/defaults.rs`) describe the same deployment; this keeps them
-//! from drifting.
+//! The kickstart file, the compose env file, `.env.example`, the compose file, the nginx
+//! configurations, the Dockerfile and the app's defaults (`src/defaults.rs`) describe the same
+//! deployment; this keeps them from drifting.
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -255,6 +255,28 @@ fn fusionauth_in_docker_sends_webhooks_to_the_app_on_the_host() {
         k["variables"]["webhookUrl"] == "#{ENV.FUSIONAUTH_WEBHOOK_URL}",
         "the URL is a variable, so the scaled profile can point it at nginx"
     );
+    assert!(compose.contains("FUSIONAUTH_WEBHOOK_URL=http://nginx:3000/webhooks/fusionauth"));
+}
+
+#[test]
+fn fusionauth_and_the_app_containers_share_one_webhook_secret() {
+    let defaults_in_compose = compose_defaults();
+    assert_eq!(
+        defaults_in_compose["WEBHOOK_SIGNING_SECRET"],
+        defaults::WEBHOOK_SIGNING_SECRET
+    );
+    let compose = repo_file("docker-compose.yml");
+    let uses = "WEBHOOK_SIGNING_SECRET: *webhook-signing-secret";
+    for service in ["fusionauth", "app-a"] {
+        assert!(
+            compose_service(&compose, service).contains(uses),
+            "{service} must take the shared secret ({uses})"
+        );
+    }
+    assert!(
+        compose_service(&compose, "app-b").contains("<<: *app-environment"),
+        "app-b takes app-a's environment, the secret included"
+    );
 }
 
 #[test]
@@ -278,6 +300,70 @@ fn refresh_tokens_live_no_longer_than_the_app_session() {
             ["maximumTimeToLiveInMinutes"],
         json!(session_secs / 60)
     );
+}
+
+/// `LEPTOS_SITE_ADDR`'s port in a compose service's environment.
+fn replica_port(compose: &str, service: &str) -> String {
+    let block = compose_service(compose, service);
+    let line = block
+        .lines()
+        .find(|l| l.trim_start().starts_with("LEPTOS_SITE_ADDR:"))
+        .unwrap_or_else(|| panic!("{service} sets no LEPTOS_SITE_ADDR"));
+    line.rsplit(':').next().unwrap().trim().to_owned()
+}
+
+#[test]
+fn scaled_profile_replicas_are_the_nginx_upstreams() {
+    let compose = repo_file("docker-compose.yml");
+    let nginx = repo_file("deploy/nginx.conf");
+    let local = repo_file("deploy/nginx.local.conf");
+    let ports = [
+        replica_port(&compose, "app-a"),
+        replica_port(&compose, "app-b"),
+    ];
+    assert_ne!(
+        ports[0], ports[1],
+        "the replicas share one network namespace"
+    );
+    for port in &ports {
+        assert!(
+            nginx.contains(&format!("server fusionauth:{port} ")),
+            "deploy/nginx.conf lacks the replica on {port}"
+        );
+        assert!(
+            local.contains(&format!("server 127.0.0.1:{port} ")),
+            "deploy/nginx.local.conf lacks the replica on {port}"
+        );
+    }
+    let app_port = defaults::APP_URL.rsplit(':').next().unwrap();
+    assert!(nginx.contains(&format!("listen {app_port};")));
+    assert!(local.contains(&format!("listen 127.0.0.1:{app_port};")));
+    assert!(compose_service(&compose, "nginx")
+        .contains(&format!("\"127.0.0.1:{app_port}:{app_port}\"")));
+    assert!(
+        compose_service(&compose, "nginx").contains("./deploy/nginx.conf:/etc/nginx/nginx.conf:ro")
+    );
+    for service in ["app-a", "app-b"] {
+        let block = compose_service(&compose, service);
+        assert!(block.contains("profiles: [scaled]"), "{service}");
+        // The issuer trap: the replicas reach FusionAuth as localhost:9011 only in its namespace.
+        assert!(
+            block.contains("network_mode: \"service:fusionauth\""),
+            "{service}"
+        );
+        assert!(
+            !block.contains("ports:"),
+            "{service}: a shared namespace publishes through fusionauth"
+        );
+    }
+    let app_a = compose_service(&compose, "app-a");
+    assert!(app_a.contains(&format!("APP_URL: {}", defaults::APP_URL)));
+    assert!(app_a.contains(&format!("ISSUER: {}", defaults::ISSUER)));
+    assert!(app_a.contains("REDIS_URL: redis://redis:6379/0"));
+    assert!(app_a.contains("APP_SECRET_KEY: ${APP_SECRET_KEY:-}"));
+    let redis = compose_service(&compose, "redis");
+    assert!(redis.contains("image: redis:7") && redis.contains("\"--appendonly\", \"yes\""));
+    assert!(redis.contains("redis_data:/data"));
 }
 
 /// The `NAME=value` pairs of the first `ENV` instruction in `stage` (continued lines included).
@@ -457,7 +543,7 @@ fn kickstart_creates_an_admin_for_the_admin_ui() {
 fn compose_env_file_agrees_with_the_app_and_itself() {
     assert!(
         !env_file("fusionauth.env").contains_key("WEBHOOK_SIGNING_SECRET"),
-        "the secret's one source is docker-compose.yml"
+        "the secret's one source is docker-compose.yml (the app containers need it too)"
     );
     let env = env_file("fusionauth.env");
     assert_eq!(env["APP_URL"], defaults::APP_URL);
