@@ -221,7 +221,7 @@ impl AuthService {
             id_token: id_token.to_string(),
             access_token: access_token.secret().clone(),
             refresh_token: token_response.refresh_token().map(|t| t.secret().clone()),
-            access_token_expires_at: expires_at(token_response.expires_in()),
+            refresh_after: self.refresh_after(token_response.expires_in()),
             session_expires_at: now() + self.settings.session_ttl.as_secs() as i64,
         })
     }
@@ -294,11 +294,16 @@ impl Verification {
     }
 }
 
-/// When an access token that lives `expires_in` expires (FusionAuth always says; without
-/// it, an hour, FusionAuth's default).
-pub(super) fn expires_at(expires_in: Option<std::time::Duration>) -> i64 {
-    let lifetime = expires_in.unwrap_or(std::time::Duration::from_secs(3600));
-    now().saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2))
+impl AuthService {
+    /// When an access token that lives `expires_in` (FusionAuth always says; without it, an
+    /// hour, FusionAuth's default) is due for a refresh: `refresh_skew` before it expires, but
+    /// no earlier than half way through its life.
+    pub(super) fn refresh_after(&self, expires_in: Option<std::time::Duration>) -> i64 {
+        let lifetime = expires_in.unwrap_or(std::time::Duration::from_secs(3600));
+        let margin = self.settings.refresh_skew.min(lifetime / 2);
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+        now().saturating_add(secs(lifetime) - secs(margin))
+    }
 }
 
 fn token_error<RE: std::error::Error + 'static>(

@@ -1,7 +1,7 @@
 //! Keeping a logged-in session's tokens fresh, the way FusionAuth expects.
 //!
-//! When a request needs the user and the access token expires within `refresh_skew`, the
-//! app redeems the refresh token once, under a lease in the session store that every replica
+//! When a request needs the user and the access token expires within `refresh_skew` (or is
+//! past half its life, for short-lived tokens), the app redeems the refresh token once, under a lease in the session store that every replica
 //! honours (Redis; in process under SQLite). Requests of the same session that arrive
 //! meanwhile wait for that refresh and reuse its result: one token request per expiry,
 //! however many requests and replicas. FusionAuth's `OneTimeUse` policy rotates the refresh
@@ -17,7 +17,7 @@ use openidconnect::{
 };
 
 use super::{
-    flow::{expires_at, now, AuthService, Verification},
+    flow::{now, AuthService, Verification},
     provider::error_chain,
     session::{AuthSession, LoggedInUser},
 };
@@ -94,8 +94,7 @@ impl AuthService {
     }
 
     fn needs_refresh(&self, user: &LoggedInUser) -> bool {
-        let skew = i64::try_from(self.settings.refresh_skew.as_secs()).unwrap_or(i64::MAX / 2);
-        user.refresh_token.is_some() && now().saturating_add(skew) >= user.access_token_expires_at
+        user.refresh_token.is_some() && now() >= user.refresh_after
     }
 
     async fn refresh_holding_lease(&self, session: &AuthSession) -> Result<Refreshed, AuthError> {
@@ -159,7 +158,7 @@ impl AuthService {
                     .refresh_token()
                     .map_or(refresh_token, |t| t.secret().clone()),
             ),
-            access_token_expires_at: expires_at(response.expires_in()),
+            refresh_after: self.refresh_after(response.expires_in()),
             ..user.clone()
         };
         if let Some(id_token) = response.id_token() {

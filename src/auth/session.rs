@@ -22,9 +22,11 @@ pub struct LoggedInUser {
     pub id_token: String,
     pub access_token: String,
     pub refresh_token: Option<String>,
-    /// Unix seconds at which the access token expires (0: unknown, refresh at once).
+    /// Unix seconds from which the access token is refreshed before use: `REFRESH_SKEW_SECS`
+    /// before it expires, or half way through its life when that is shorter (a short-lived
+    /// token must not be refreshed on every request). 0: refresh at once.
     #[serde(default)]
-    pub access_token_expires_at: i64,
+    pub refresh_after: i64,
     /// Unix seconds at which this login ends.
     pub session_expires_at: i64,
 }
@@ -33,7 +35,7 @@ impl std::fmt::Debug for LoggedInUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoggedInUser")
             .field("sub", &self.claims.get("sub"))
-            .field("access_token_expires_at", &self.access_token_expires_at)
+            .field("refresh_after", &self.refresh_after)
             .field("session_expires_at", &self.session_expires_at)
             .finish_non_exhaustive()
     }

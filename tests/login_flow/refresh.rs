@@ -13,14 +13,21 @@ use crate::support::{
 };
 
 /// A logged-in user whose access token is due for a refresh on the next request: the
-/// login's token lives 3599 s, and the app refreshes an hour before expiry. Refreshed
-/// tokens live `expires_in`.
+/// login's token lives 2 s, so it is due after half of that (`REFRESH_SKEW_SECS` is longer).
+/// Refreshed tokens live `expires_in`.
 async fn logged_in_due_for_refresh(expires_in: u64) -> (Setup, RefreshGrant) {
-    let s = setup_with_vars(&[("REFRESH_SKEW_SECS", "3600")], |_| {}).await;
+    let s = setup_with_vars(&[], |_| {}).await;
     let grant = RefreshGrant::mount(&s.provider, &s.key, expires_in).await;
+    s.provider.set_token_lifetime(2);
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    s.app.assert_logged_in_as("richard@example.com").await;
+    assert_eq!(grant.requests(), 0, "a fresh token is not refreshed");
+    tokio::time::sleep(HALF_LIFE).await;
     (s, grant)
 }
+
+/// Just over half the life of a 2-second token.
+const HALF_LIFE: Duration = Duration::from_millis(1100);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expiring_access_token_is_refreshed_once_then_used() {
@@ -55,10 +62,13 @@ async fn concurrent_requests_at_expiry_share_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_keeps_working_over_five_refreshes() {
-    // Every refreshed token is again due at once: each request refreshes, and only the
+    // Every refreshed token lives 2 s: after half of it each request refreshes, and only the
     // refresh token stored by the previous refresh is accepted (OneTimeUse).
-    let (s, grant) = logged_in_due_for_refresh(10).await;
+    let (s, grant) = logged_in_due_for_refresh(2).await;
     for round in 1..=5 {
+        if round > 1 {
+            tokio::time::sleep(HALF_LIFE).await;
+        }
         let page = s.app.home_page().await;
         assert!(
             page.contains("You are logged in as"),
@@ -92,12 +102,14 @@ async fn a_revoked_refresh_token_ends_the_session_at_the_next_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_down_during_refresh_keeps_the_user_logged_in_and_retries_later() {
-    let s = setup_with_vars(&[("REFRESH_SKEW_SECS", "3600")], |c| {
+    let s = setup_with_vars(&[], |c| {
         c.auth.provider_retry_after = Duration::from_millis(300);
     })
     .await;
     let grant = RefreshGrant::mount(&s.provider, &s.key, 7200).await;
+    s.provider.set_token_lifetime(2);
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    tokio::time::sleep(HALF_LIFE).await;
     grant.set_down(true);
     s.app.assert_logged_in_as("richard@example.com").await;
     s.app.assert_logged_in_as("richard@example.com").await;

@@ -87,9 +87,12 @@ async fn redis_down_answers_503_at_once_guests_still_served_and_it_heals_by_itse
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_requests_over_both_replicas_at_expiry_cause_one_token_request() {
-    let r = replicas(false, &[("REFRESH_SKEW_SECS", "3600")]).await;
+    let r = replicas(false, &[]).await;
     let grant = RefreshGrant::mount(&r.provider, &r.key, 7200).await;
+    // Due for a refresh after half of its 2 s.
+    r.provider.set_token_lifetime(2);
     assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     grant.set_delay(Duration::from_millis(300));
     let pages = pages_at_once(&[&r.a, &r.b], 50).await;
     for page in &pages {

@@ -1,7 +1,10 @@
 //! A stand-in OpenID provider the tests control: wiremock serving discovery, JWKS and the
 //! token endpoint, signing id_tokens with the RSA keys in `tests/fixtures`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc, Mutex,
+};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -75,6 +78,8 @@ pub struct TestProvider {
     pub issuer: String,
     jwks: Swappable,
     token: Swappable,
+    /// `expires_in` of the tokens a login gets.
+    token_lifetime: AtomicU64,
 }
 
 pub fn now() -> i64 {
@@ -131,6 +136,7 @@ impl TestProvider {
             issuer,
             jwks,
             token,
+            token_lifetime: AtomicU64::new(3599),
         };
         provider.publish_keys(keys);
         provider
@@ -165,7 +171,7 @@ impl TestProvider {
     pub fn respond_with_tokens(&self, id_token: &str, access_token: &str) {
         let body = json!({
             "access_token": access_token,
-            "expires_in": 3599,
+            "expires_in": self.token_lifetime.load(Ordering::Relaxed),
             "id_token": id_token,
             "refresh_token": "refresh-token-value",
             "refresh_token_id": "7b5b5b1e-0000-4000-8000-000000000000",
@@ -174,6 +180,11 @@ impl TestProvider {
             "userId": USER_ID,
         });
         self.respond_to_token_request(ResponseTemplate::new(200).set_body_json(body));
+    }
+
+    /// Logins from now on get tokens that live `secs`.
+    pub fn set_token_lifetime(&self, secs: u64) {
+        self.token_lifetime.store(secs, Ordering::Relaxed);
     }
 
     pub fn respond_to_token_request(&self, response: ResponseTemplate) {
