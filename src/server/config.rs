@@ -264,30 +264,22 @@ impl Config {
     }
 }
 
-/// A key for one purpose, derived from `APP_SECRET_KEY` with HKDF-SHA256, so that keys for
-/// different jobs are independent of each other.
+/// A cookie key for one purpose, derived from `APP_SECRET_KEY` (see [`derive_bytes`]).
 fn derive_key(secret: &[u8], purpose: &str) -> Key {
-    let mut okm = [0u8; 64];
-    let info = format!("fusionauth-leptos {purpose} v1");
-    // 64 bytes is far below HKDF-SHA256's limit of 255 * 32: this cannot fail.
-    if Hkdf::<Sha256>::new(None, secret)
-        .expand(info.as_bytes(), &mut okm)
-        .is_err()
-    {
-        unreachable!("HKDF output of 64 bytes is always valid");
-    }
-    Key::from(&okm)
+    Key::from(&derive_bytes::<64>(secret, purpose))
 }
 
-/// 32 bytes for one purpose, derived like [`derive_key`].
-fn derive_bytes(secret: &[u8], purpose: &str) -> [u8; 32] {
-    let mut okm = [0u8; 32];
+/// `N` bytes for one purpose, derived from `APP_SECRET_KEY` with HKDF-SHA256, so that keys
+/// for different jobs are independent of each other.
+fn derive_bytes<const N: usize>(secret: &[u8], purpose: &str) -> [u8; N] {
+    let mut okm = [0u8; N];
     let info = format!("fusionauth-leptos {purpose} v1");
+    // 32 or 64 bytes is far below HKDF-SHA256's limit of 255 * 32: this cannot fail.
     if Hkdf::<Sha256>::new(None, secret)
         .expand(info.as_bytes(), &mut okm)
         .is_err()
     {
-        unreachable!("HKDF output of 32 bytes is always valid");
+        unreachable!("HKDF output of {N} bytes is always valid");
     }
     okm
 }

@@ -23,20 +23,26 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_survive_an_app_restart() {
+/// A login on an app that is then stopped: the provider, the app's data directory and the
+/// browser's session cookie, for the app that starts next.
+async fn logged_in_then_stopped() -> (TestProvider, tempfile::TempDir, String) {
     let key = key_a();
     let provider = TestProvider::start(&[&key]).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let first = spawn_app(AppSettings::new(&provider.issuer, &dir)).await;
-    let start = first.start_login("/").await;
+    let app = spawn_app(AppSettings::new(&provider.issuer, &dir)).await;
+    let start = app.start_login("/").await;
     let claims = provider.claims(&start.nonce, ACCESS_TOKEN);
     provider.respond_with_tokens(&key.sign(&key.kid, &claims), ACCESS_TOKEN);
-    let response = first
+    let response = app
         .callback(&[("code", "c"), ("state", &start.state)])
         .await;
     let cookie = session_cookie(&response).expect("session cookie");
-    drop(first);
+    (provider, dir, cookie)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_survive_an_app_restart() {
+    let (provider, dir, cookie) = logged_in_then_stopped().await;
 
     let second = spawn_app(AppSettings::new(&provider.issuer, &dir)).await;
     let page = page_with_cookie(&second, "/", &cookie).await;
@@ -314,18 +320,7 @@ async fn https_app_url_gives_secure_prefixed_cookies() {
 /// and the re-signed cookie works too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_secret_key_logs_nobody_out() {
-    let key = key_a();
-    let provider = TestProvider::start(&[&key]).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let before = spawn_app(AppSettings::new(&provider.issuer, &dir)).await;
-    let start = before.start_login("/").await;
-    let claims = provider.claims(&start.nonce, ACCESS_TOKEN);
-    provider.respond_with_tokens(&key.sign(&key.kid, &claims), ACCESS_TOKEN);
-    let response = before
-        .callback(&[("code", "c"), ("state", &start.state)])
-        .await;
-    let old_cookie = session_cookie(&response).expect("session cookie");
-    drop(before);
+    let (provider, dir, old_cookie) = logged_in_then_stopped().await;
 
     let rotated = AppSettings::new(&provider.issuer, &dir)
         .with_var(

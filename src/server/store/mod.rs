@@ -111,6 +111,14 @@ impl Store {
         }
     }
 
+    /// The in-process leases (SQLite). A panic elsewhere while holding them leaves them valid.
+    fn local_leases(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        self.inner
+            .local_leases
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn seal(&self, record: &Record) -> session_store::Result<Record> {
         self.inner
             .sealer
