@@ -1,5 +1,5 @@
 //! The processes a run needs: the stand-in provider (one per bench), the release app (one per
-//! run), and the stand-in's counters.
+//! run, or two replicas for the scaled topology), and the stand-in's counters.
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
@@ -97,15 +97,37 @@ pub async fn start(settings: &Settings) -> Result<(Env, Proc)> {
 
 /// The release app, fresh, with its own session database.
 pub async fn start_app(settings: &Settings, env: &Env, run: usize) -> Result<Proc> {
-    let port = env.app_port;
+    let app = App {
+        name: "app",
+        port: env.app_port,
+        session_db: session_db(env, run),
+        redis_url: None,
+        log: env.tmp.join(format!("app-{run}.log")),
+    };
+    spawn_app(settings, env, app).await
+}
+
+/// One process of the release app: where it listens and keeps its sessions.
+pub struct App {
+    pub name: &'static str,
+    pub port: u16,
+    pub session_db: PathBuf,
+    /// Sessions in Redis instead of `session_db` (a replica of the scaled topology).
+    pub redis_url: Option<String>,
+    pub log: PathBuf,
+}
+
+/// Starts `app` and waits for its health check. `APP_URL` is always the bench's app port:
+/// the provider knows that redirect URI (the scaled topology puts nginx there).
+pub async fn spawn_app(settings: &Settings, env: &Env, app: App) -> Result<Proc> {
     let mut cmd = command(env.root.join("scripts/run-app.sh"));
     cmd.current_dir(&env.tmp) // no .env from the work tree
         .env("PROFILE", "release")
         .env("LEPTOS_SITE_ROOT", &settings.site_root)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("APP_URL", format!("http://localhost:{port}"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", app.port))
+        .env("APP_URL", format!("http://localhost:{}", env.app_port))
         .env("ISSUER", env.idp_url.as_str().trim_end_matches('/'))
-        .env("SESSION_DB", session_db(env, run))
+        .env("SESSION_DB", &app.session_db)
         .env(
             "APP_SECRET_KEY",
             "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEF",
@@ -116,13 +138,17 @@ pub async fn start_app(settings: &Settings, env: &Env, run: usize) -> Result<Pro
         "CLIENT_SECRET",
         "CLOCK_SKEW_SECS",
         "SESSION_TTL_SECS",
+        "REDIS_URL",
     ] {
         cmd.env_remove(var);
     }
-    let mut app = Proc::spawn("app", cmd, &env.tmp.join(format!("app-{run}.log")))?;
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    procs::wait_http(&env.http, &health, Duration::from_secs(30), &mut app).await?;
-    Ok(app)
+    if let Some(url) = &app.redis_url {
+        cmd.env("REDIS_URL", url);
+    }
+    let mut proc_ = Proc::spawn(app.name, cmd, &app.log)?;
+    let health = format!("http://127.0.0.1:{}/healthz", app.port);
+    procs::wait_http(&env.http, &health, Duration::from_secs(30), &mut proc_).await?;
+    Ok(proc_)
 }
 
 pub fn session_db(env: &Env, run: usize) -> PathBuf {

@@ -61,21 +61,24 @@ pub async fn cold_login(env: &Env, browser: &Browser) -> Result<(BTreeMap<String
     Ok((requests, cookie.to_str()?.to_owned()))
 }
 
-/// Every level of `BENCH_LOGIN_LEVELS`, one after another.
+/// Every level of `BENCH_LOGIN_LEVELS`, one after another. `apps` are the app's processes
+/// (one, or the replicas behind nginx): their CPU time is summed.
 pub async fn levels(
     settings: &Settings,
     env: &Env,
-    app: &mut Proc,
+    apps: &mut [Proc],
     browser: Arc<Browser>,
 ) -> Result<Vec<Level>> {
+    let cpu_seconds =
+        |apps: &[Proc]| -> Result<f64> { apps.iter().map(|a| procs::cpu_seconds(a.pid)).sum() };
     let mut levels = Vec::new();
     for &(concurrency, count) in &settings.login_levels {
         reset_provider_requests(env).await?;
         let log_offset = file_len(&env.idp_log);
-        let cpu_before = procs::cpu_seconds(app.pid)?;
+        let cpu_before = cpu_seconds(apps)?;
         let batch =
             browser::login_batch(browser.clone(), concurrency, count, settings.login_limit).await;
-        let cpu = procs::cpu_seconds(app.pid)? - cpu_before;
+        let cpu = cpu_seconds(apps)? - cpu_before;
         // The provider writes its log line as it answers: let the last ones land.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let tokens = token_times(&env.idp_log, log_offset)?;
@@ -85,7 +88,9 @@ pub async fn levels(
             level.per_sec, level.p50_ms, level.app_ms_mean, level.app_cpu_ms, level.provider_requests_per_login()
         );
         levels.push(level);
-        app.check_alive()?;
+        for app in apps.iter_mut() {
+            app.check_alive()?;
+        }
     }
     Ok(levels)
 }

@@ -1,18 +1,20 @@
 //! `make bench`: the app's speed, size and memory, each beside its physical limit, in one run.
 //!
 //! `bench run` (the default) starts the stand-in provider, then for each of `BENCH_RUNS`
-//! runs a fresh release app and measures it; then the bundle, a first visit and the time to a
+//! runs a fresh release app and measures it, and beside it the scaled topology; then the bundle, a first visit and the time to a
 //! working switch in Chromium. It prints a markdown report and writes it to
 //! `bench/results/latest.md`. `bench bare` is the baseline server; `bench login` logs in
 //! against an app already running (for profiling) and prints its cookie. See bench/README.md.
 //!
-//! One module per thing measured: `pages`, `logins`, `memory`, `size`, `timing`; `run` puts
-//! them in order, `report` renders what they return.
+//! One module per thing measured: `pages`, `logins`, `memory`, `size`, `timing`, and `scaled`
+//! (the same pages and logins through nginx, two replicas and Redis); `run` puts them in
+//! order, `report` renders what they return.
 
 // What is measured.
 mod logins;
 mod memory;
 mod pages;
+mod scaled;
 mod size;
 mod timing;
 
@@ -22,10 +24,12 @@ mod browser;
 mod harness;
 mod load;
 mod procs;
+mod redis_stats;
 mod report;
 mod run;
 mod settings;
 mod stats;
+mod topology;
 
 use std::process::ExitCode;
 

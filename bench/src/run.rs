@@ -1,5 +1,6 @@
 //! The order of a bench: the provider once; per run a fresh app measured for memory, pages and
-//! logins; then the bundle, a first visit and the browser timing; then the report.
+//! logins, and the scaled topology (before or after it, alternating); then the bundle, a first
+//! visit and the browser timing; then the report.
 
 use std::{
     sync::Arc,
@@ -16,6 +17,7 @@ use crate::{
     memory::{self, Memory},
     pages::{self, Pages},
     report::{self, Document},
+    scaled::{self, Scaled},
     settings::Settings,
     size, timing,
 };
@@ -25,6 +27,8 @@ pub struct Run {
     pub pages: Pages,
     pub logins: Logins,
     pub memory: Memory,
+    /// The scaled topology, measured in the same run (unless `BENCH_SCALED=0`).
+    pub scaled: Option<Scaled>,
 }
 
 /// What only the first run measures: it depends on the build, not on the process.
@@ -87,6 +91,28 @@ async fn one_run(
     run: usize,
     first: bool,
 ) -> Result<(Run, Option<Once>)> {
+    // nginx takes the app's port, so the two never run at once; which goes first alternates
+    // from run to run, so drift hits both alike.
+    let scaled_first = settings.scaled && run % 2 == 1;
+    let mut scaled = None;
+    if scaled_first {
+        scaled = Some(scaled::measure(settings, env, run).await?);
+    }
+    let (mut result, once) = single(settings, env, run, first).await?;
+    if settings.scaled && !scaled_first {
+        scaled = Some(scaled::measure(settings, env, run).await?);
+    }
+    result.scaled = scaled;
+    Ok((result, once))
+}
+
+/// One fresh app process with its SQLite store.
+async fn single(
+    settings: &Settings,
+    env: &Env,
+    run: usize,
+    first: bool,
+) -> Result<(Run, Option<Once>)> {
     let mut app = harness::start_app(settings, env, run).await?;
     let app_url = env.app_url()?;
     let browser = Arc::new(Browser::new(
@@ -102,7 +128,13 @@ async fn one_run(
     let (cold_requests, cookie) = logins::cold_login(env, &browser).await?;
     let pages = pages::measure(settings, env, run, &mut app, &browser, &cookie).await?;
     memory.after_pages = memory::rss(&app)?;
-    let levels = logins::levels(settings, env, &mut app, browser.clone()).await?;
+    let levels = logins::levels(
+        settings,
+        env,
+        std::slice::from_mut(&mut app),
+        browser.clone(),
+    )
+    .await?;
     memory.after_logins = memory::rss(&app)?;
     memory::abandoned_logins(settings, env, run, &app, browser.clone(), &mut memory).await?;
 
@@ -125,6 +157,7 @@ async fn one_run(
             pages,
             logins,
             memory,
+            scaled: None,
         },
         once,
     ))
@@ -140,9 +173,14 @@ fn document(
     let pages: Vec<&Pages> = runs.iter().map(|r| &r.pages).collect();
     let logins: Vec<&Logins> = runs.iter().map(|r| &r.logins).collect();
     let memory: Vec<&Memory> = runs.iter().map(|r| &r.memory).collect();
+    let sides: Vec<scaled::Side> = runs
+        .iter()
+        .filter_map(|r| Some((&r.pages, &r.logins, r.scaled.as_ref()?)))
+        .collect();
     let summary: Vec<_> = [
         pages::figures(&pages),
         logins::figures(&logins),
+        scaled::figures(&sides),
         size::figures(bundle, &once.first_visit),
         timing::figures(&once.switch_ms),
         memory::figures(&memory, settings.abandoned_logins),
@@ -151,6 +189,14 @@ fn document(
     .flatten()
     .collect();
     let mut tables = vec![logins::table(&logins)];
+    if !sides.is_empty() {
+        tables.push(scaled::table(&sides));
+        let scaled_logins: Vec<&Logins> = sides.iter().map(|s| &s.2.logins).collect();
+        let mut details = logins::table(&scaled_logins);
+        details.title =
+            "Logins through nginx, 2 replicas + Redis (median (min–max) over the runs)".into();
+        tables.push(details);
+    }
     tables.extend(size::tables(bundle, &once.first_visit));
     tables.push(memory::table(&memory));
     Document {
@@ -188,7 +234,7 @@ fn preamble(s: &Settings, runs: usize, elapsed: Duration) -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!(
-        "{}, commit {}{dirty}; {cpu}, {cores} cores, shared with the load generator, the stand-in provider and the browser. \
+        "{}, commit {}{dirty}; {cpu}, {cores} cores, shared with the load generator, the stand-in provider and the browser (and, in the scaled rows, with nginx and Redis). \
          {runs} runs: each figure is min / median / max over the runs (each a fresh app process), or over the samples. \
          Pages: wrk -t{} -c{}, {} s after a {} s warm-up, per target per run. Bench time {:.0} s.",
         sh(&["date", "-u", "+%Y-%m-%d %H:%M UTC"]),
@@ -265,6 +311,15 @@ headers): the release build is precompressed, so these are the brotli files.
 - **Browser**: Chromium (headless, loopback), a new context per load (cold cache), `/profile` with the session \
 cookie; the island sets a performance mark when it has hydrated, read as milliseconds since navigation start; \
 each load then clicks JSON and waits for the JSON panel, so the figure is the time to a switch that works.
+- **Scaled out**: in the same run as the single process (before it in even-numbered runs, after it in the others; \
+never at once), `redis-server` with its append-only file, two replicas of the release app with `REDIS_URL` and \
+the same secret key, and nginx with `deploy/nginx.local.conf` (round-robin, no stickiness, its addresses rewritten \
+to free ports; nginx takes the app's port, so the provider's redirect URI is unchanged). wrk on `/profile` and \
+the scripted logins go through nginx exactly as they go to the single process; each ratio is scaled over single \
+within one run. *Redis round trips per profile request*: `INFO commandstats` read with redis-cli before and after \
+200 `/profile` requests one at a time, minus the calls of an idle window as long (at its rate) and the readings' \
+own `info`; the same around the wrk run and the login levels gives calls per request under load and per login. \
+Redis counts a script's inner commands as calls too, so the per-login figure is Redis's work, not only round trips.
 - **Memory**: VmRSS of the app process: 2 s after start (idle), after the page load and the logins, and after \
 `BENCH_SESSIONS` new browsers started a login and abandoned it (each attempt lives in the browser's cookie).
 ";

@@ -21,6 +21,8 @@ pub struct Settings {
     pub abandoned_logins: usize,
     /// Cold loads of the profile page in Chromium, for the time to a working switch.
     pub browser_samples: usize,
+    /// Also measure the scaled topology (two replicas, Redis, nginx) in each run.
+    pub scaled: bool,
     pub out: PathBuf,
     /// The built site (`LEPTOS_SITE_ROOT`, as `scripts/run-app.sh` reads it).
     pub site_root: PathBuf,
@@ -75,6 +77,7 @@ impl Settings {
             ),
             abandoned_logins: env_or("BENCH_SESSIONS", 10_000usize)?.min(100_000),
             browser_samples: env_or("BENCH_BROWSER_SAMPLES", 7usize)?.clamp(1, 50),
+            scaled: env_or("BENCH_SCALED", 1u8)? != 0,
             out: path_or("BENCH_OUT", &root, "bench/results/latest.md"),
             site_root: path_or("LEPTOS_SITE_ROOT", &root, "target/site"),
             root,
