@@ -14,6 +14,8 @@
 #   scripts/topology.sh stop-redis | start-redis | restart-redis
 #                                             graceful stop; the same data dir and AOF on restart,
 #                                             so the sessions survive
+#   scripts/topology.sh stop-nginx | start-nginx
+#                                             the load balancer alone (the replicas stay up)
 #   scripts/topology.sh restore               start every part that was stopped
 #   scripts/topology.sh redis-cli ARGS...     redis-cli against the topology's Redis
 #   scripts/topology.sh down                  stop a running topology from another shell
@@ -222,6 +224,8 @@ run_command() {
     stop-redis) stop_part redis TERM ;;
     start-redis) start_part redis ;;
     restart-redis) stop_part redis TERM && start_part redis ;;
+    stop-nginx) stop_part nginx TERM ;;
+    start-nginx) start_part nginx ;;
     restore)
       for part in "${PARTS[@]}"; do
         alive "$(pid_of "$part")" || start_part "$part" || return 1
@@ -370,7 +374,7 @@ case "${1:-up}" in
   kill-replica | stop-replica | start-replica | restart-replica)
     [[ $# -eq 2 ]] || die "usage: $0 $1 1|2"
     control "$1" "$2" ;;
-  stop-redis | start-redis | restart-redis | restore | status) control "$1" ;;
+  stop-redis | start-redis | restart-redis | stop-nginx | start-nginx | restore | status) control "$1" ;;
   -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
   *) die "unknown command '$1' (see $0 --help)" ;;
 esac
