@@ -13,7 +13,7 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help deps deps-rust deps-node deps-browser deps-services dev env build build-release \
-        test lint unit e2e bench clean
+        test lint unit e2e e2e-scaled bench clean
 
 help:
 	@echo "make dev     install what is missing and run the app on http://localhost:3000"
@@ -105,9 +105,18 @@ unit: deps
 	cargo test -p bench
 	./setup/scripts/check-compose.sh
 
-e2e: deps deps-browser
+# The Playwright suite twice: against one app process with its SQLite store, then against the
+# scaled topology (scripts/topology.sh: nginx on :3000, two replicas, sessions in Redis), which
+# adds the specs under end2end/tests/scaled/.
+e2e: deps deps-browser deps-services
 	cargo leptos build
 	cd end2end && npm run --silent idp:check && npx playwright test
+	cd end2end && E2E_TOPOLOGY=scaled npx playwright test
+
+# Only the scaled run.
+e2e-scaled: deps deps-browser deps-services
+	cargo leptos build
+	cd end2end && E2E_TOPOLOGY=scaled npx playwright test
 
 bench: deps deps-browser deps-services build-release
 	./bench/run.sh

@@ -2,7 +2,10 @@ import { defineConfig, devices } from '@playwright/test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { APP_PORT, APP_URL, IDP_PORT, ISSUER, chromiumPath } from './tests/support/env';
+import {
+  APP_PORT, APP_URL, FUSIONAUTH_API_KEY, IDP_PORT, ISSUER, SCALED, SCALED_ACCESS_TOKEN_TTL_SECS,
+  SCALED_REFRESH_SKEW_SECS, chromiumPath,
+} from './tests/support/env';
 
 const CI = !!process.env.CI;
 
@@ -31,17 +34,60 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+// The app: one process with its SQLite store (E2E_TOPOLOGY unset or single) ...
+const SINGLE_APP = {
+  name: 'app',
+  command: '../scripts/run-app.sh',
+  url: `${APP_URL}/healthz`,
+  env: {
+    LEPTOS_SITE_ADDR: `127.0.0.1:${APP_PORT}`,
+    APP_URL,
+    ISSUER,
+    SESSION_DB,
+    APP_SECRET_KEY,
+    RUST_LOG: APP_LOG_FILTER,
+  },
+  reuseExistingServer: !CI,
+  timeout: 60_000,
+  gracefulShutdown: { signal: 'SIGINT' as const, timeout: 5_000 },
+  stdout: 'pipe' as const,
+  stderr: 'pipe' as const,
+};
+
+// ... or, with E2E_TOPOLOGY=scaled, scripts/topology.sh: nginx on APP_URL (:3000) round-robin to
+// two replicas (:3101, :3102) with their sessions in Redis; it sets APP_URL, LEPTOS_SITE_ADDR,
+// REDIS_URL and a SESSION_DB per replica itself. Never reused: a `make dev` on :3000 is one process.
+// Access tokens fall due 5 s after they were issued (support/env.ts): refreshes, and the lock that
+// makes one replica do each, happen all through the run.
+const SCALED_TOPOLOGY = {
+  name: 'scaled topology',
+  command: '../scripts/topology.sh up',
+  url: `${APP_URL}/healthz`,
+  env: {
+    ISSUER,
+    APP_SECRET_KEY,
+    REFRESH_SKEW_SECS: String(SCALED_REFRESH_SKEW_SECS),
+    RUST_LOG: APP_LOG_FILTER,
+  },
+  reuseExistingServer: false,
+  timeout: 120_000,
+  // The whole process group gets it; the script stops every part and checks the ports are free.
+  gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 20_000 },
+  stdout: 'pipe' as const,
+  stderr: 'pipe' as const,
+};
+
 export default defineConfig({
   testDir: './tests',
   testMatch: '**/*.spec.ts',
-  outputDir: './test-results',
+  outputDir: SCALED ? './test-results/scaled' : './test-results',
   fullyParallel: false,
   workers: 1, // two cores: the app, the stand-in and the browser already share them
   retries: 0, // a flaky login is a bug to see, not to retry away
   forbidOnly: CI,
   timeout: 30_000,
   expect: { timeout: 10_000 }, // a debug-build wasm takes a few seconds to hydrate
-  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  reporter: [['list'], ['html', { open: 'never', outputFolder: SCALED ? 'playwright-report/scaled' : 'playwright-report' }]],
   use: {
     baseURL: APP_URL,
     trace: 'retain-on-failure',
@@ -66,29 +112,15 @@ export default defineConfig({
         IDP_PORT: String(IDP_PORT),
         ISSUER,
         APP_URL,
+        FUSIONAUTH_API_KEY,
+        ...(SCALED ? { IDP_ACCESS_TOKEN_TTL: String(SCALED_ACCESS_TOKEN_TTL_SECS) } : {}),
       },
-      reuseExistingServer: !CI,
+      // The scaled run's stand-in has its own APP_URL and token lifetime: never someone else's.
+      reuseExistingServer: !CI && !SCALED,
       timeout: 30_000,
       stdout: IDP_STDOUT,
       stderr: 'pipe',
     },
-    {
-      name: 'app',
-      command: '../scripts/run-app.sh',
-      url: `${APP_URL}/healthz`,
-      env: {
-        LEPTOS_SITE_ADDR: `127.0.0.1:${APP_PORT}`,
-        APP_URL,
-        ISSUER,
-        SESSION_DB,
-        APP_SECRET_KEY,
-        RUST_LOG: APP_LOG_FILTER,
-      },
-      reuseExistingServer: !CI,
-      timeout: 60_000,
-      gracefulShutdown: { signal: 'SIGINT', timeout: 5_000 },
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
+    SCALED ? SCALED_TOPOLOGY : SINGLE_APP,
   ],
 });
