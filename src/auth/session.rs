@@ -85,7 +85,12 @@ impl AuthSession {
     /// Stores the user under a new session id (against session fixation). The session
     /// layer saves it when the response is ready.
     pub async fn complete_login(&self, user: &LoggedInUser) -> Result<(), AuthError> {
-        self.0.cycle_id().await.map_err(store_error("cycle id"))?;
+        // A session without an id was never stored (the visitor had no session cookie, or
+        // one the store did not know): it gets a fresh id when it is first saved, and cycling
+        // would only delete what does not exist (one store round trip per login).
+        if self.0.id().is_some() {
+            self.0.cycle_id().await.map_err(store_error("cycle id"))?;
+        }
         self.put(user).await
     }
 
