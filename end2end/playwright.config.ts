@@ -68,6 +68,8 @@ const SCALED_TOPOLOGY = {
     APP_SECRET_KEY,
     REFRESH_SKEW_SECS: String(SCALED_REFRESH_SKEW_SECS),
     RUST_LOG: APP_LOG_FILTER,
+    // A test runner killed outright (no shutdown signal for its servers) still stops it.
+    TOPOLOGY_WATCH_PID: String(process.pid),
   },
   reuseExistingServer: false,
   timeout: 120_000,

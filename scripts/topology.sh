@@ -27,7 +27,8 @@
 #
 # Environment: ISSUER (default http://localhost:9011), APP_SECRET_KEY (default: generated once
 # per `up`, shared by both replicas), RUST_LOG, PROFILE (debug|release, for run-app.sh),
-# TOPOLOGY_REDIS_PORT (6390), TOPOLOGY_RUN_DIR, TOPOLOGY_NGINX_CONF (deploy/nginx.local.conf).
+# TOPOLOGY_REDIS_PORT (6390), TOPOLOGY_RUN_DIR, TOPOLOGY_NGINX_CONF (deploy/nginx.local.conf),
+# TOPOLOGY_WATCH_PID (stop when that process is gone; default: the parent).
 # Anything else set (REFRESH_SKEW_SECS, WEBHOOK_SIGNING_SECRET, CLIENT_ID, ...) reaches the
 # replicas unchanged.
 set -euo pipefail
@@ -56,6 +57,9 @@ prefix() {
 }
 
 alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+# Alive and not a zombie: a supervisor killed outright stays one until something reaps it.
+running() { alive "$1" && [[ "$(ps -o stat= -p "$1" 2>/dev/null)" != Z* ]]; }
 
 # Whether something listens on 127.0.0.1:$1 (ss, else lsof, else a connect).
 listening() {
@@ -281,7 +285,7 @@ up() {
     || die "target/${PROFILE:-debug}/fusionauth-leptos is missing: build it first (cargo leptos build)"
 
   pid="$(supervisor_pid)"
-  if alive "$pid"; then die "a topology already runs (supervisor pid $pid, run dir $RUN_DIR): scripts/topology.sh down"; fi
+  if running "$pid"; then die "a topology already runs (supervisor pid $pid, run dir $RUN_DIR): scripts/topology.sh down"; fi
   for part in "${PARTS[@]}"; do
     if listening "$(port_of "$part")"; then
       die "port $(port_of "$part") for $(label "$part") is taken: $(who_listens "$(port_of "$part")")"
@@ -319,7 +323,9 @@ up() {
   start_part nginx >&2 || exit 1
   say "ready: $APP_URL -> 127.0.0.1:${REPLICA_PORTS[0]}, 127.0.0.1:${REPLICA_PORTS[1]}; redis 127.0.0.1:$REDIS_PORT; run dir $RUN_DIR"
 
-  local parent="$PPID" reply cmd arg
+  # Playwright runs this under `sh -c`, which outlives a killed test runner: the runner
+  # names itself in TOPOLOGY_WATCH_PID.
+  local parent="${TOPOLOGY_WATCH_PID:-$PPID}" reply cmd arg
   while true; do
     if IFS=' ' read -r -t 1 -u 3 reply cmd arg; then serve_request "$reply" "$cmd" "$arg"; fi
     for part in "${PARTS[@]}"; do
@@ -329,7 +335,7 @@ up() {
         die "$(label "$part") exited unexpectedly (status $status): stopping the topology"
       fi
     done
-    alive "$parent" || die "the parent process $parent is gone: stopping the topology"
+    alive "$parent" || die "process $parent, which started the topology, is gone: stopping it"
   done
 }
 
@@ -337,30 +343,55 @@ up() {
 
 # Sends one request to the supervisor and prints its answer.
 control() {
-  local pid reply line status=124
+  local pid reply line status=124 waited=0 timeout="${TOPOLOGY_CONTROL_TIMEOUT:-120}"
   pid="$(supervisor_pid)"
-  alive "$pid" && [[ -p "$CONTROL" ]] || die "no topology runs (run dir $RUN_DIR): start one with scripts/topology.sh up"
+  running "$pid" && [[ -p "$CONTROL" ]] || die "no topology runs (run dir $RUN_DIR): start one with scripts/topology.sh up"
   reply="$(mktemp -u "$RUN_DIR/reply.XXXXXX")"
   mkfifo -m 600 "$reply"
   exec 4<>"$reply"
-  printf '%s %s\n' "$reply" "$*" >"$CONTROL"
-  while IFS= read -r -t "${TOPOLOGY_CONTROL_TIMEOUT:-120}" -u 4 line; do
-    if [[ "$line" == "__exit "* ]]; then status="${line#__exit }"; break; fi
-    printf '%s\n' "$line"
+  # Read-write opens never block, even if the supervisor died since the check.
+  printf '%s %s\n' "$reply" "$*" 1<>"$CONTROL"
+  while true; do
+    if IFS= read -r -t 1 -u 4 line; then
+      if [[ "$line" == "__exit "* ]]; then status="${line#__exit }"; break; fi
+      printf '%s\n' "$line"
+      continue
+    fi
+    running "$pid" || { say "the supervisor (pid $pid) is gone"; break; }
+    ((++waited < timeout)) || { say "no answer from the supervisor (pid $pid) within ${timeout}s"; break; }
   done
   exec 4<&-
   rm -f "$reply"
-  ((status != 124)) || say "no answer from the supervisor (pid $pid) within ${TOPOLOGY_CONTROL_TIMEOUT:-120}s"
   return "$status"
+}
+
+# What a supervisor that was killed outright (SIGKILL) left running, by the pids it recorded
+# and only if each is still the program it started.
+stop_orphans() {
+  local part pid pids=() deadline
+  for part in "${PARTS[@]}"; do
+    pid="$(cat "$RUN_DIR/$part.pid" 2>/dev/null || true)"
+    running "$pid" || continue
+    case "$(ps -o comm= -p "$pid" 2>/dev/null)" in
+      redis-server* | nginx* | fusionauth-lep*)
+        kill -TERM "$pid" && pids+=("$pid") && say "stopping the orphaned $(label "$part"), pid $pid" ;;
+    esac
+  done
+  deadline=$((SECONDS + 10))
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    while running "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+  done
+  ((${#pids[@]})) || say "no topology runs (run dir $RUN_DIR)"
+  rm -rf "$RUN_DIR"
 }
 
 down() {
   local pid deadline
   pid="$(supervisor_pid)"
-  alive "$pid" || { say "no topology runs (run dir $RUN_DIR)"; return 0; }
+  running "$pid" || { stop_orphans; return 0; }
   kill -TERM "$pid"
   deadline=$((SECONDS + 30))
-  while alive "$pid"; do
+  while running "$pid"; do
     ((SECONDS < deadline)) || die "the supervisor (pid $pid) did not stop within 30s"
     sleep 0.2
   done
