@@ -99,7 +99,7 @@ lint: deps
 	cargo clippy -p setup --all-targets -- -D warnings
 	cargo clippy -p bench --all-targets -- -D warnings
 
-unit: deps
+unit: deps deps-services
 	cargo test -p fusionauth-leptos --features ssr
 	cargo test -p setup
 	cargo test -p bench
