@@ -198,11 +198,7 @@ impl SessionControl for Store {
         let taken = match &self.inner.backend {
             Backend::Redis(r) => r.set_if_absent(&key, &token, ttl).await?,
             Backend::Sqlite(_) => {
-                let mut leases = self
-                    .inner
-                    .local_leases
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
+                let mut leases = self.local_leases();
                 let now = Instant::now();
                 leases.retain(|_, (_, until)| *until > now);
                 match leases.entry(key.clone()) {
@@ -225,11 +221,7 @@ impl SessionControl for Store {
                 }
             }
             Backend::Sqlite(_) => {
-                let mut leases = self
-                    .inner
-                    .local_leases
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
+                let mut leases = self.local_leases();
                 if leases
                     .get(&lease.name)
                     .is_some_and(|(token, _)| *token == lease.token)
