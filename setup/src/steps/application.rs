@@ -2,7 +2,7 @@
 
 use crate::{
     client::FusionAuthClient,
-    desired::{changed_fields, merge_patch, Desired},
+    desired::Desired,
     error::SetupError,
     model::{ApplicationResponse, Ignored},
     Report,
@@ -27,21 +27,9 @@ pub async fn ensure(
         }
         Some(ApplicationResponse { application }) => {
             let have = serde_json::json!({ "application": application });
-            match merge_patch(&want, &have) {
-                None => report.ok(STEP, format!("{id} matches")),
-                Some(patch) => {
-                    // Field names only: values may include the client secret.
-                    let fields = changed_fields(&patch).join(", ");
-                    if !report.dry_run() {
-                        client.merge_patch::<Ignored>(&path, &patch).await?;
-                    }
-                    report.changed(
-                        STEP,
-                        format!("{id} differs in {fields}"),
-                        "update those fields (merge patch)",
-                    );
-                }
-            }
+            // The report names fields only: values include the client secret.
+            super::merge_patch_what_differs(client, report, STEP, (id, &path), &want, &have)
+                .await?;
         }
     }
     Ok(())

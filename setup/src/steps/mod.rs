@@ -6,7 +6,43 @@ mod tenant;
 mod user;
 mod webhook;
 
-use crate::{cli::Cli, client::FusionAuthClient, desired::Desired, error::SetupError, Report};
+use serde_json::Value;
+
+use crate::{
+    cli::Cli,
+    client::FusionAuthClient,
+    desired::{changed_fields, merge_patch, Desired},
+    error::SetupError,
+    model::Ignored,
+    Report,
+};
+
+/// Brings the object at `path` (`have`, as FusionAuth returned it) to `want` with one merge
+/// patch of the fields that differ (arrays replaced whole), or reports that it matches. The
+/// report names fields only: values may include secrets.
+async fn merge_patch_what_differs(
+    client: &FusionAuthClient,
+    report: &mut Report,
+    step: &'static str,
+    (id, path): (&str, &str),
+    want: &Value,
+    have: &Value,
+) -> Result<(), SetupError> {
+    let Some(patch) = merge_patch(want, have) else {
+        report.ok(step, format!("{id} matches"));
+        return Ok(());
+    };
+    let fields = changed_fields(&patch).join(", ");
+    if !report.dry_run() {
+        client.merge_patch::<Ignored>(path, &patch).await?;
+    }
+    report.changed(
+        step,
+        format!("{id} differs in {fields}"),
+        "update those fields (merge patch)",
+    );
+    Ok(())
+}
 
 /// Runs the steps in `setup.py`'s order, and the webhook's beside them. The tenant goes first
 /// because a new key takes the default tenant's issuer; each key goes before what names it

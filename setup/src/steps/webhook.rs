@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::{
     client::FusionAuthClient,
     defaults,
-    desired::{changed_fields, merge_patch, Desired},
+    desired::Desired,
     error::SetupError,
     model::{Ignored, WebhookResponse},
     Report,
@@ -45,21 +45,7 @@ pub async fn ensure(
         want["webhook"]["url"] = json!(current);
     }
     let have = json!({ "webhook": webhook });
-    match merge_patch(&want, &have) {
-        None => report.ok(STEP, format!("{id} matches")),
-        Some(patch) => {
-            let fields = changed_fields(&patch).join(", ");
-            if !report.dry_run() {
-                client.merge_patch::<Ignored>(&path, &patch).await?;
-            }
-            report.changed(
-                STEP,
-                format!("{id} differs in {fields}"),
-                "update those fields (merge patch)",
-            );
-        }
-    }
-    Ok(())
+    super::merge_patch_what_differs(client, report, STEP, (id, &path), &want, &have).await
 }
 
 /// The existing webhook's URL when it differs from a URL nobody asked for explicitly (the
