@@ -34,14 +34,6 @@ pub enum Viewer {
     User(LoggedInUser),
 }
 
-/// What the one refresh of a session came to.
-enum Refreshed {
-    Done(LoggedInUser),
-    Ended,
-    /// Could not refresh now (provider unreachable): carry on with the tokens we have.
-    Kept(LoggedInUser),
-}
-
 impl AuthService {
     /// This session's user, with tokens refreshed first when they are about to expire.
     pub async fn viewer(&self, session: &AuthSession) -> Result<Viewer, AuthError> {
@@ -72,10 +64,7 @@ impl AuthService {
             if let Some(lease) = lease {
                 let outcome = self.refresh_holding_lease(session).await;
                 self.control.release(&lease).await;
-                return outcome.map(|refreshed| match refreshed {
-                    Refreshed::Done(user) | Refreshed::Kept(user) => Viewer::User(user),
-                    Refreshed::Ended => Viewer::SessionEnded,
-                });
+                return outcome;
             }
             // Another request (on this replica or another) is refreshing: wait for it.
             tokio::time::sleep(WAIT_STEP).await;
@@ -97,33 +86,34 @@ impl AuthService {
         user.refresh_token.is_some() && now() >= user.refresh_after
     }
 
-    async fn refresh_holding_lease(&self, session: &AuthSession) -> Result<Refreshed, AuthError> {
+    /// The refresh itself. A provider that cannot be reached keeps the tokens the user has.
+    async fn refresh_holding_lease(&self, session: &AuthSession) -> Result<Viewer, AuthError> {
         // What the store holds now: a refresh that finished just before we took the lease
         // has already stored fresh tokens (and rotated the refresh token we were holding).
         session.reload().await?;
         let Some(user) = session.user().await? else {
-            return Ok(Refreshed::Ended);
+            return Ok(Viewer::SessionEnded);
         };
         if !self.needs_refresh(&user) {
-            return Ok(Refreshed::Done(user));
+            return Ok(Viewer::User(user));
         }
         let Some(refresh_token) = user.refresh_token.clone() else {
-            return Ok(Refreshed::Kept(user));
+            return Ok(Viewer::User(user));
         };
         match self.redeem_refresh_token(&user, refresh_token).await {
             Ok(refreshed) => {
                 session.replace_user(&refreshed).await?;
                 tracing::info!(sub = ?refreshed.claims.get("sub"), "tokens refreshed");
-                Ok(Refreshed::Done(refreshed))
+                Ok(Viewer::User(refreshed))
             }
             Err(RefreshFailure::Refused) => {
                 session.end().await;
                 tracing::info!(sub = ?user.claims.get("sub"), "refresh token refused: session ended");
-                Ok(Refreshed::Ended)
+                Ok(Viewer::SessionEnded)
             }
             Err(RefreshFailure::Failed) => {
                 self.provider.token_endpoint_failed();
-                Ok(Refreshed::Kept(user))
+                Ok(Viewer::User(user))
             }
         }
     }
