@@ -320,11 +320,7 @@ async fn redirect_only_logout_behavior_is_set_back_to_all_applications() {
     // Someone picks "Redirect only" in the admin UI: FusionAuth's logout page would no longer
     // call the app's logoutURL.
     let mut state = fake.state();
-    let app = state
-        .applications
-        .iter_mut()
-        .find(|a| a["id"] == defaults::CLIENT_ID)
-        .unwrap();
+    let app = support::application_mut(&mut state);
     app["oauthConfiguration"]["logoutBehavior"] = json!("RedirectOnly");
     let (server, fake) = support::start(state).await;
 

@@ -27,14 +27,6 @@ fn webhook_mut(state: &mut State) -> &mut Value {
         .expect("the webhook exists")
 }
 
-fn application_mut(state: &mut State) -> &mut Value {
-    state
-        .applications
-        .iter_mut()
-        .find(|a| a["id"] == defaults::CLIENT_ID)
-        .expect("the application exists")
-}
-
 /// The requests with this method whose path starts with `prefix`.
 fn sent<'a>(
     requests: &'a [wiremock::Request],
@@ -51,7 +43,7 @@ fn sent<'a>(
 async fn reusable_refresh_tokens_are_set_back_to_one_time_use() {
     let mut state = configured().await;
     // Someone picks FusionAuth's defaults in the admin UI: no refresh tokens, no rotation.
-    let app = application_mut(&mut state);
+    let app = support::application_mut(&mut state);
     app["oauthConfiguration"]["generateRefreshTokens"] = json!(false);
     app["jwtConfiguration"]["refreshTokenUsagePolicy"] = json!("Reusable");
     app["jwtConfiguration"]["refreshTokenExpirationPolicy"] = json!("Fixed");

@@ -101,6 +101,15 @@ pub fn json_body(r: &Request) -> serde_json::Value {
 }
 
 /// The PATCH of the tutorial's application among `requests`.
+/// The tutorial's application in the fake's state.
+pub fn application_mut(state: &mut State) -> &mut serde_json::Value {
+    state
+        .applications
+        .iter_mut()
+        .find(|a| a["id"] == setup::defaults::CLIENT_ID)
+        .expect("the application exists")
+}
+
 pub fn application_patch(requests: &[Request]) -> &Request {
     requests
         .iter()
