@@ -13,12 +13,12 @@ use crate::support::{
 };
 
 /// A logged-in user whose access token is due for a refresh on the next request: the
-/// login's token lives 2 s, so it is due after half of that (`REFRESH_SKEW_SECS` is longer).
+/// login's token lives 4 s, so it is due after half of that (`REFRESH_SKEW_SECS` is longer).
 /// Refreshed tokens live `expires_in`.
 async fn logged_in_due_for_refresh(expires_in: u64) -> (Setup, RefreshGrant) {
     let s = setup_with_vars(&[], |_| {}).await;
     let grant = RefreshGrant::mount(&s.provider, &s.key, expires_in).await;
-    s.provider.set_token_lifetime(2);
+    s.provider.set_token_lifetime(4);
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
     s.app.assert_logged_in_as("richard@example.com").await;
     assert_eq!(grant.requests(), 0, "a fresh token is not refreshed");
@@ -26,8 +26,9 @@ async fn logged_in_due_for_refresh(expires_in: u64) -> (Setup, RefreshGrant) {
     (s, grant)
 }
 
-/// Just over half the life of a 2-second token.
-const HALF_LIFE: Duration = Duration::from_millis(1100);
+/// Just over half the life of a 4-second token. The app counts whole seconds, so a token
+/// issued at t is due at the latest at t + 2 s, and at the earliest after t + 1 s.
+const HALF_LIFE: Duration = Duration::from_millis(2100);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expiring_access_token_is_refreshed_once_then_used() {
@@ -62,9 +63,9 @@ async fn concurrent_requests_at_expiry_share_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_keeps_working_over_five_refreshes() {
-    // Every refreshed token lives 2 s: after half of it each request refreshes, and only the
+    // Every refreshed token lives 4 s: after half of it each request refreshes, and only the
     // refresh token stored by the previous refresh is accepted (OneTimeUse).
-    let (s, grant) = logged_in_due_for_refresh(2).await;
+    let (s, grant) = logged_in_due_for_refresh(4).await;
     for round in 1..=5 {
         if round > 1 {
             tokio::time::sleep(HALF_LIFE).await;
@@ -107,7 +108,7 @@ async fn a_provider_down_during_refresh_keeps_the_user_logged_in_and_retries_lat
     })
     .await;
     let grant = RefreshGrant::mount(&s.provider, &s.key, 7200).await;
-    s.provider.set_token_lifetime(2);
+    s.provider.set_token_lifetime(4);
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
     tokio::time::sleep(HALF_LIFE).await;
     grant.set_down(true);
