@@ -14,6 +14,7 @@ mod provider;
 mod races;
 mod refresh;
 mod replicas;
+mod revocation;
 mod session;
 mod static_files;
 mod webhooks;

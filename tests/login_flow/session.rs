@@ -356,3 +356,75 @@ async fn a_rotated_secret_key_logs_nobody_out() {
     let page = page_with_cookie(&forgotten, "/", &old_cookie).await;
     assert!(page.contains("Hello Guest"), "{page}");
 }
+
+/// Rewrites the one stored session: its data, opened with the app's key, `edit`ed, then
+/// sealed by `sealer`.
+async fn rewrite_stored_record(
+    app: &TestApp,
+    sealer: &fusionauth_leptos::server::store::Sealer,
+    edit: impl Fn(&mut Record),
+) {
+    let mut db = app.store_connection().await;
+    let (id, data): (String, Vec<u8>) = sqlx::query_as("SELECT id, data FROM tower_sessions")
+        .fetch_one(&mut db)
+        .await
+        .expect("one session");
+    let sealed: Record = rmp_serde::from_slice(&data).expect("a record");
+    let mut record = app.sealer().open(sealed).expect("opens with the app's key");
+    edit(&mut record);
+    let sealed = sealer.seal(&record).expect("seals");
+    sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
+        .bind(rmp_serde::to_vec(&sealed).expect("encodes"))
+        .bind(id)
+        .execute(&mut db)
+        .await
+        .expect("rewrite the session");
+}
+
+/// The response leaves the browser's session cookie alone, and the record stays stored.
+async fn assert_guest_and_record_kept(app: &TestApp) {
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        set_cookie(&set_cookies(&response), "fa_leptos_session").is_none(),
+        "the cookie is neither removed nor replaced"
+    );
+    assert!(response.text().await.expect("body").contains("Hello Guest"));
+    assert_eq!(
+        app.stored_sessions().await,
+        1,
+        "the record is left in the store"
+    );
+}
+
+/// During a rolling rotation of `APP_SECRET_KEY`, a replica that does not have the new key
+/// yet meets records sealed with it: no session for that request, and nothing deleted (the
+/// replicas that have the key still serve the user).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_sealed_with_a_key_this_replica_lacks_is_left_in_the_store() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let unknown = fusionauth_leptos::server::store::Sealer::new(&[7; 32], &[]);
+    rewrite_stored_record(&s.app, &unknown, |_| {}).await;
+    assert_guest_and_record_kept(&s.app).await;
+    assert_guest_and_record_kept(&s.app).await;
+}
+
+/// During a rolling upgrade, an older replica meets a session written by a newer release:
+/// no session for that request, and nothing deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_written_by_a_newer_release_is_left_in_the_store() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let sealer = s.app.sealer();
+    rewrite_stored_record(&s.app, &sealer, |record| {
+        let user = record.data.get_mut("auth.user").expect("a user");
+        *user = json!({ "identity": user["claims"].take(), "tokens": {} });
+        record.data.insert("auth.schema".to_owned(), json!(99));
+    })
+    .await;
+    assert_guest_and_record_kept(&s.app).await;
+    // Logout still works and does delete it: the user asked for that.
+    assert_eq!(s.app.logout().await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(s.app.stored_sessions().await, 0);
+}

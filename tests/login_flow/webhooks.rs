@@ -6,12 +6,16 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{
-    provider::USER_ID,
+    app::{spawn_app, SECRET_KEY},
+    provider::{now, USER_ID},
     replicas::replicas,
     setup,
     webhook::{deliver, deliver_signed, revoke_event, signature, SECRET},
     EMAIL,
 };
+
+/// The `APP_SECRET_KEY` a rotation brings in.
+const NEW_SECRET_KEY: &str = "the-new-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_revocation_ends_the_users_sessions_on_every_replica() {
@@ -131,4 +135,66 @@ async fn a_signed_body_that_is_not_json_gets_400() {
     let body = b"not json";
     let response = deliver(&s.app, body, Some(&signature(SECRET, body))).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// The per-user index survives an `APP_SECRET_KEY` rotation: a revocation that arrives after
+/// the rotation still finds the sessions made before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_after_a_key_rotation_ends_the_sessions_made_before_it() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let mut rotated = spawn_app(
+        s.app
+            .settings
+            .clone()
+            .with_var("APP_SECRET_KEY", NEW_SECRET_KEY)
+            .with_var("APP_SECRET_KEY_PREVIOUS", SECRET_KEY),
+    )
+    .await;
+    rotated.browser = s.app.browser.clone();
+    rotated.assert_logged_in_as(EMAIL).await;
+    let deactivated = json!({"event": {"type": "user.deactivate", "id": "e3",
+        "createInstant": now() * 1000, "user": {"id": USER_ID, "active": false}}});
+    assert_eq!(
+        deliver_signed(&rotated, &deactivated).await.status(),
+        StatusCode::OK
+    );
+    rotated.assert_guest().await;
+    assert_eq!(rotated.stored_sessions().await, 0);
+}
+
+/// FusionAuth retries a delivery that failed. When ending the sessions failed (the store
+/// was down), the retry of the same bytes is applied, not refused as a replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_retried_after_a_store_failure_is_applied() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let body = serde_json::to_vec(&revoke_event(USER_ID)).expect("json");
+    let signed = signature(SECRET, &body);
+
+    s.app
+        .rename_table("fa_user_sessions", "fa_user_sessions_away")
+        .await;
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signed)).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    s.app
+        .rename_table("fa_user_sessions_away", "fa_user_sessions")
+        .await;
+    s.app.assert_logged_in_as(EMAIL).await;
+
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signed)).await.status(),
+        StatusCode::OK,
+        "the retry is applied"
+    );
+    s.app.assert_guest().await;
+    // Once applied, the same bytes are a replay.
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signed)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
 }

@@ -223,6 +223,23 @@ impl TestApp {
             .expect("count sessions")
     }
 
+    /// How many entries the per-user index holds (SQLite).
+    pub async fn index_entries(&self) -> i64 {
+        let mut db = self.store_connection().await;
+        sqlx::query_scalar("SELECT COUNT(*) FROM fa_user_sessions")
+            .fetch_one(&mut db)
+            .await
+            .expect("count index entries")
+    }
+
+    /// Renames a table of the running app's store: the store fails on it until it is back.
+    pub async fn rename_table(&self, from: &str, to: &str) {
+        sqlx::query(&format!("ALTER TABLE {from} RENAME TO {to}"))
+            .execute(&mut self.store_connection().await)
+            .await
+            .expect("rename the table");
+    }
+
     /// The app's configuration, read again the way the app read it.
     pub fn config(&self) -> Config {
         test_config(&self.settings, &self.base)

@@ -23,6 +23,8 @@ pub struct Setup {
     pub app: TestApp,
     pub key: TestKey,
     pub dir: tempfile::TempDir,
+    /// `name=value` of a session cookie a test kept, to replay it later.
+    login_cookie: std::sync::Mutex<Option<String>>,
 }
 
 pub async fn setup() -> Setup {
@@ -53,10 +55,25 @@ pub async fn setup_with_vars(
         app,
         key,
         dir,
+        login_cookie: std::sync::Mutex::new(None),
     }
 }
 
 impl Setup {
+    /// Keeps `name=value` of a session cookie, as an attacker who copied it would.
+    pub fn remember_login_cookie(&self, cookie: &str) {
+        *self.login_cookie.lock().expect("not poisoned") = Some(cookie.to_owned());
+    }
+
+    /// The session cookie kept by [`Setup::remember_login_cookie`].
+    pub fn login_cookie(&self) -> String {
+        self.login_cookie
+            .lock()
+            .expect("not poisoned")
+            .clone()
+            .expect("a kept session cookie")
+    }
+
     /// Has the provider answer the next code exchange with a good id_token for `nonce`.
     pub fn issue_tokens_for(&self, nonce: &str) {
         let claims = self.provider.claims(nonce, ACCESS_TOKEN);

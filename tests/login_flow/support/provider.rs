@@ -76,6 +76,7 @@ impl Respond for Swappable {
 pub struct TestProvider {
     pub server: MockServer,
     pub issuer: String,
+    discovery: Swappable,
     jwks: Swappable,
     token: Swappable,
     /// `expires_in` of the tokens a login gets.
@@ -114,9 +115,12 @@ impl TestProvider {
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "offline_access"],
         });
+        let discovery = Swappable(Arc::new(Mutex::new(
+            ResponseTemplate::new(200).set_body_json(discovery),
+        )));
         Mock::given(method("GET"))
             .and(path("/.well-known/openid-configuration"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(discovery))
+            .respond_with(discovery.clone())
             .mount(&server)
             .await;
         let jwks = Swappable(Arc::new(Mutex::new(ResponseTemplate::new(200))));
@@ -134,6 +138,7 @@ impl TestProvider {
         let provider = Self {
             server,
             issuer,
+            discovery,
             jwks,
             token,
             token_lifetime: AtomicU64::new(3599),
@@ -145,6 +150,14 @@ impl TestProvider {
     pub fn publish_keys(&self, keys: &[&TestKey]) {
         let body = json!({ "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() });
         *self.jwks.0.lock().expect("not poisoned") = ResponseTemplate::new(200).set_body_json(body);
+    }
+
+    /// Discovery and the JWKS answer after `delay` from now on (a slow provider).
+    pub fn set_discovery_delay(&self, delay: std::time::Duration) {
+        for swappable in [&self.discovery, &self.jwks] {
+            let mut response = swappable.0.lock().expect("not poisoned");
+            *response = response.clone().set_delay(delay);
+        }
     }
 
     /// The claims FusionAuth puts in an id_token for the demo user.

@@ -98,6 +98,39 @@ impl TestRedis {
         self.cli(&["DBSIZE"]).trim().parse().unwrap_or(0)
     }
 
+    /// The keys matching `pattern`.
+    pub fn keys(&self, pattern: &str) -> Vec<String> {
+        self.cli(&["KEYS", pattern])
+            .lines()
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Entries of every per-user index (`fa:idx:*` sorted sets, and the `fa:user:*` sets of
+    /// releases before them).
+    pub fn index_entries(&self) -> usize {
+        let count = |pattern: &str, command: &str| -> usize {
+            self.keys(pattern)
+                .iter()
+                .map(|key| self.cli(&[command, key]).trim().parse().unwrap_or(0))
+                .sum()
+        };
+        count("fa:idx:*", "ZCARD") + count("fa:user:*", "SCARD")
+    }
+
+    /// How often Redis has run `command` since it started (`INFO commandstats`).
+    pub fn calls_of(&self, command: &str) -> u64 {
+        let stats = self.cli(&["INFO", "commandstats"]);
+        let prefix = format!("cmdstat_{}:calls=", command.to_ascii_lowercase());
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     fn cli(&self, args: &[&str]) -> String {
         let output = Command::new("redis-cli")
             .args(["-p", &self.port.to_string(), "--raw"])

@@ -31,6 +31,8 @@ struct GrantState {
     expires_in: u64,
     /// Every refresh request seen, valid or not.
     requests: usize,
+    /// Requests that presented a token that does not work (spent, revoked or unknown).
+    refused: usize,
     refreshed: usize,
     down: bool,
     delay: Duration,
@@ -46,6 +48,7 @@ impl RefreshGrant {
             valid: Some(FIRST_REFRESH_TOKEN.to_owned()),
             expires_in,
             requests: 0,
+            refused: 0,
             refreshed: 0,
             down: false,
             delay: Duration::ZERO,
@@ -72,6 +75,20 @@ impl RefreshGrant {
     /// Refreshes that issued new tokens.
     pub fn refreshed(&self) -> usize {
         self.state().refreshed
+    }
+
+    /// Requests that presented a refresh token that does not work: with FusionAuth's
+    /// `onOneTimeTokenReuse` revocation, a spent token presented again revokes the user.
+    pub fn refused(&self) -> usize {
+        self.state().refused
+    }
+
+    /// The id_tokens of refreshes from now on are signed with `key` (the provider rotated
+    /// its signing key, or signs with one it does not publish).
+    pub fn sign_with(&self, key: &TestKey) {
+        let mut state = self.state();
+        state.key = key.clone();
+        state.key_kid = key.kid.clone();
     }
 
     /// Revokes the user's refresh token (FusionAuth's `DELETE /api/jwt/refresh`).
@@ -102,6 +119,7 @@ impl Respond for RefreshGrant {
             .find(|(k, _)| k == "refresh_token")
             .map(|(_, v)| v.into_owned());
         if presented.is_none() || presented != state.valid {
+            state.refused += 1;
             return ResponseTemplate::new(400)
                 .set_body_json(json!({
                     "error": "invalid_grant",
