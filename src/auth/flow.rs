@@ -205,16 +205,10 @@ impl AuthService {
         };
         let nonce = Nonce::new(pending.nonce.clone());
         let access_token = token_response.access_token();
-        let claims = match self.verify(&client, id_token, &nonce, access_token) {
-            Err(Verification::UnknownKey) => {
-                tracing::info!("id_token signed with an unknown key: refetching the JWKS");
-                let metadata = self.provider.refetch_jwks().await?;
-                let client = self.provider.client(&metadata);
-                self.verify(&client, id_token, &nonce, access_token)
-            }
-            other => other,
-        }
-        .map_err(|failure| failure.into_auth_error())?;
+        let claims = self
+            .verify_with_current_keys(&client, id_token, &nonce, access_token)
+            .await
+            .map_err(|failure| failure.into_auth_error())?;
 
         Ok(LoggedInUser {
             claims,
@@ -224,6 +218,30 @@ impl AuthService {
             refresh_after: self.refresh_after(token_response.expires_in()),
             session_expires_at: now() + self.settings.session_ttl.as_secs() as i64,
         })
+    }
+
+    /// [`Self::verify`], and when the id_token names a key we have not seen (the provider
+    /// rotated its signing key), once more after a (rate-limited) JWKS refetch.
+    pub(super) async fn verify_with_current_keys(
+        &self,
+        client: &ProviderClient,
+        id_token: &CoreIdToken,
+        nonce: impl NonceVerifier + Copy,
+        access_token: &openidconnect::AccessToken,
+    ) -> Result<Map<String, Value>, Verification> {
+        match self.verify(client, id_token, nonce, access_token) {
+            Err(Verification::UnknownKey) => {
+                tracing::info!("id_token signed with an unknown key: refetching the JWKS");
+                let metadata = self
+                    .provider
+                    .refetch_jwks()
+                    .await
+                    .map_err(Verification::Provider)?;
+                let client = self.provider.client(&metadata);
+                self.verify(&client, id_token, nonce, access_token)
+            }
+            other => other,
+        }
     }
 
     pub(super) fn verify(
@@ -273,6 +291,8 @@ pub(super) enum Verification {
     UnknownKey,
     Nonce,
     Invalid(String),
+    /// The keys could not be refetched.
+    Provider(AuthError),
 }
 
 impl Verification {
@@ -290,6 +310,7 @@ impl Verification {
                 tracing::error!(error = %detail, "id_token verification failed");
                 AuthError::InvalidIdToken
             }
+            Self::Provider(error) => error,
         }
     }
 }

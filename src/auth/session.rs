@@ -12,8 +12,12 @@ use tower_sessions::{session, session_store, Expiry, Session};
 use crate::error::AuthError;
 
 /// The key of the logged-in user in the session. A new release that changes
-/// [`LoggedInUser`]'s shape keeps this key: sessions of the old shape are dropped on read.
+/// [`LoggedInUser`]'s shape keeps this key and raises [`SCHEMA`]: sessions of an older shape
+/// are dropped on read, sessions of a newer one are left for the replicas that read them.
 const USER: &str = "auth.user";
+/// The version of [`LoggedInUser`]'s stored shape, kept beside it (none: version 1).
+const SCHEMA_KEY: &str = "auth.schema";
+const SCHEMA: u64 = 1;
 
 /// The logged-in user: the verified id_token claims and the tokens, kept server-side.
 #[derive(Clone, Serialize, Deserialize)]
@@ -52,29 +56,33 @@ fn store_error(op: &'static str) -> impl FnOnce(session::Error) -> AuthError {
     }
 }
 
-/// Whether a read failed because the stored data has a shape this release cannot read
-/// (written by an older or newer release), as opposed to the store failing.
-fn is_unreadable(error: &session::Error) -> bool {
-    matches!(
-        error,
-        session::Error::SerdeJson(_) | session::Error::Store(session_store::Error::Decode(_))
-    )
-}
-
 impl AuthSession {
     pub fn new(session: Session) -> Self {
         Self(session)
     }
 
     /// The logged-in user, or `None` for a guest. A session this release cannot read is
-    /// treated as no session: it is deleted, and the user simply logs in again.
+    /// treated as no session for this request. It is deleted (and the user simply logs in
+    /// again) only when it is provably garbage: written by an older release in a shape
+    /// this one no longer reads. One written by a newer release, or sealed with a key this
+    /// server does not have yet (a rolling upgrade or key rotation), is left in the store for
+    /// the replicas that can read it, and the browser keeps its cookie.
     pub async fn user(&self) -> Result<Option<LoggedInUser>, AuthError> {
         match self.0.get::<LoggedInUser>(USER).await {
             Ok(user) => Ok(user),
-            Err(e) if is_unreadable(&e) => {
-                tracing::warn!(error = %e, "stored session has a shape this release cannot read: dropping it");
-                if let Err(e) = self.0.flush().await {
-                    tracing::warn!(error = %e, "could not delete the unreadable session");
+            Err(session::Error::Store(session_store::Error::Decode(why))) => {
+                tracing::info!(why, "a stored session this server cannot open: no session for this request, left in the store");
+                Ok(None)
+            }
+            Err(session::Error::SerdeJson(e)) => {
+                let schema = self.0.get::<u64>(SCHEMA_KEY).await.ok().flatten();
+                if schema.is_some_and(|schema| schema > SCHEMA) {
+                    tracing::info!(?schema, "a session written by a newer release: no session for this request, left in the store");
+                } else {
+                    tracing::warn!(error = %e, "stored session has a shape this release no longer reads: dropping it");
+                    if let Err(e) = self.0.flush().await {
+                        tracing::warn!(error = %e, "could not delete the unreadable session");
+                    }
                 }
                 Ok(None)
             }
@@ -89,7 +97,17 @@ impl AuthSession {
         // one the store did not know): it gets a fresh id when it is first saved, and cycling
         // would only delete what does not exist (one store round trip per login).
         if self.0.id().is_some() {
-            self.0.cycle_id().await.map_err(store_error("cycle id"))?;
+            match self.0.cycle_id().await {
+                Ok(()) => {}
+                // The browser's old session is one this server cannot open: the login
+                // replaces it all the same.
+                Err(session::Error::Store(session_store::Error::Decode(_))) => self
+                    .0
+                    .flush()
+                    .await
+                    .map_err(store_error("replace session"))?,
+                Err(e) => return Err(store_error("cycle id")(e)),
+            }
         }
         self.put(user).await
     }
@@ -98,6 +116,10 @@ impl AuthSession {
         let until = OffsetDateTime::from_unix_timestamp(user.session_expires_at)
             .unwrap_or_else(|_| OffsetDateTime::now_utc());
         self.0.set_expiry(Some(Expiry::AtDateTime(until)));
+        self.0
+            .insert(SCHEMA_KEY, SCHEMA)
+            .await
+            .map_err(store_error("insert schema"))?;
         self.0
             .insert(USER, user)
             .await

@@ -1,7 +1,8 @@
 //! What the login flow needs from the session store beyond tower-sessions' own interface:
 //! a lease for one refresh at a time (across replicas when the store is shared), ending all
-//! of a user's sessions (FusionAuth's revocation webhooks), and a once-only record of
-//! webhook deliveries (replays). `server::store` implements it for SQLite and for Redis.
+//! of a user's sessions (FusionAuth's revocation webhooks), and a record of the webhook
+//! deliveries already applied (replays). `server::store` implements it for SQLite and for
+//! Redis.
 
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use std::time::Duration;
 #[error("session store unavailable: {0}")]
 pub struct StoreUnavailable(pub String);
 
-/// Proof of holding a lease, needed to release it (a lease that outlived its deadline may
-/// already belong to someone else, whose lease must not be released by us).
+/// Proof of holding a lease, needed to renew and release it (a lease that outlived its
+/// deadline may already belong to someone else, whose lease must not be touched by us).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub name: String,
@@ -24,15 +25,22 @@ pub trait SessionControl: Send + Sync {
     async fn try_lease(&self, name: &str, ttl: Duration)
         -> Result<Option<Lease>, StoreUnavailable>;
 
+    /// Extends a lease we hold to `ttl` from now; `false` when it is no longer ours.
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreUnavailable>;
+
     /// Gives a lease back, if it is still ours.
     async fn release(&self, lease: &Lease);
 
-    /// Deletes every session of the user whose `sub` this is; returns how many there were.
+    /// Deletes every session of the user whose `sub` this is, including those indexed
+    /// under a previous `APP_SECRET_KEY`; returns how many there were.
     async fn end_sessions_of(&self, sub: &str) -> Result<usize, StoreUnavailable>;
 
-    /// Deletes every session (a revocation for the whole application).
-    async fn end_all_sessions(&self) -> Result<usize, StoreUnavailable>;
+    /// Ends every session (a revocation for the whole application).
+    async fn end_all_sessions(&self) -> Result<(), StoreUnavailable>;
 
-    /// Records `id` for `ttl`; `false` when it was recorded before (a replay).
-    async fn first_time(&self, id: &str, ttl: Duration) -> Result<bool, StoreUnavailable>;
+    /// Whether the delivery `id` was applied within its replay window.
+    async fn was_applied(&self, id: &str) -> Result<bool, StoreUnavailable>;
+
+    /// Records that the delivery `id` took effect, for `ttl`.
+    async fn mark_applied(&self, id: &str, ttl: Duration) -> Result<(), StoreUnavailable>;
 }

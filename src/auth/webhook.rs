@@ -5,7 +5,9 @@
 //! FusionAuth signs each webhook with `X-FusionAuth-Signature-JWT`: a JWT (here HS256, keyed
 //! with the webhook's HMAC key) whose claim `request_body_sha256` is the base64 SHA-256 of
 //! the raw body. The signature is checked, then the hash against the exact bytes received,
-//! then the body is read. A body seen before is a replay: refused, like a bad signature.
+//! then the body is read. A body applied before is a replay: refused, like a bad signature.
+//! A body whose action failed (the store was down) is not remembered, so FusionAuth's retry
+//! of it is applied.
 
 use std::{sync::Arc, time::Duration};
 
@@ -90,32 +92,43 @@ pub async fn receive(
         tracing::warn!(event = %event.kind, age_secs = age_ms / 1000, "webhook too old: refused");
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body));
-    match auth
-        .control
-        .first_time(&format!("webhook:{digest}"), REPLAY_WINDOW)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
+    // A body counts as delivered once its action took effect: FusionAuth retries a failed
+    // delivery with the same bytes, and that retry must be applied, not refused as a replay.
+    let delivery = format!(
+        "webhook:{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body))
+    );
+    match auth.control.was_applied(&delivery).await {
+        Ok(false) => {}
+        Ok(true) => {
             tracing::warn!(event = %event.kind, "webhook replayed: refused");
             return StatusCode::UNAUTHORIZED.into_response();
         }
         Err(e) => return store_down(e),
     }
+    // Ending sessions twice (two deliveries at once) is harmless.
     let ended = match action(&event, &auth.settings().client_id) {
-        Action::EndUser(user) => auth.control.end_sessions_of(user).await,
-        Action::EndAll => auth.control.end_all_sessions().await,
+        Action::EndUser(user) => auth.control.end_sessions_of(user).await.map(Some),
+        Action::EndAll => auth.control.end_all_sessions().await.map(|()| None),
         Action::Ignore => {
             tracing::debug!(event = %event.kind, "webhook event ignored");
             return StatusCode::OK.into_response();
         }
     };
+    let ended = match ended {
+        Ok(ended) => ended,
+        Err(e) => return store_down(e),
+    };
     match ended {
-        Ok(count) => {
-            tracing::info!(event = %event.kind, sessions = count, "sessions ended by FusionAuth");
-            StatusCode::OK.into_response()
+        Some(count) => {
+            tracing::info!(event = %event.kind, sessions = count, "sessions ended by FusionAuth")
         }
+        None => tracing::info!(event = %event.kind, "every session ended by FusionAuth"),
+    }
+    match auth.control.mark_applied(&delivery, REPLAY_WINDOW).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        // Applied, but a replay could not be recognised: FusionAuth retries, which applies
+        // the same revocation again, harmlessly.
         Err(e) => store_down(e),
     }
 }

@@ -54,8 +54,12 @@ pub struct SessionStoreSettings {
     pub data_key: [u8; 32],
     /// Still opens data sealed under `APP_SECRET_KEY_PREVIOUS`.
     pub previous_data_keys: Vec<[u8; 32]>,
-    /// Keys the hash under which sessions are indexed by user.
-    pub index_key: [u8; 32],
+    /// Key the hash under which sessions are indexed by user: the current key first (new
+    /// sessions), then the one from `APP_SECRET_KEY_PREVIOUS` (sessions indexed before a
+    /// rotation, which a revocation must still find).
+    pub index_keys: Vec<[u8; 32]>,
+    /// `MAX_SESSIONS_PER_USER`: a login beyond it ends the user's oldest session.
+    pub max_sessions_per_user: usize,
 }
 
 /// Where the session cookie's key came from.
@@ -196,7 +200,20 @@ impl Config {
                 .iter()
                 .map(|previous| derive_bytes(previous, "session-data"))
                 .collect(),
-            index_key: derive_bytes(&secret, "user-index"),
+            index_keys: std::iter::once(&secret)
+                .chain(&previous)
+                .map(|secret| derive_bytes(secret, "user-index"))
+                .collect(),
+            max_sessions_per_user: match parse_secs(&get, "MAX_SESSIONS_PER_USER", 100) {
+                Ok(0) | Err(_) => {
+                    return Err(ConfigError::Invalid {
+                        var: "MAX_SESSIONS_PER_USER",
+                        reason: "it must be a whole number above 0".into(),
+                        fix: "Set it to how many sessions (browsers, devices) one user may have at once, e.g. 100",
+                    })
+                }
+                Ok(max) => usize::try_from(max).unwrap_or(usize::MAX),
+            },
         };
 
         let provider_timeout = Duration::from_secs(parse_secs(&get, "PROVIDER_TIMEOUT_SECS", 10)?);
@@ -444,6 +461,42 @@ mod tests {
             pending.master(),
             derive_key(secret, "pending-login").master()
         );
+    }
+
+    #[test]
+    fn revocation_finds_sessions_indexed_under_the_previous_key() {
+        let old = config(&[("APP_SECRET_KEY", &"o".repeat(40))], false).expect("valid");
+        let rotated = config(
+            &[
+                ("APP_SECRET_KEY", &"n".repeat(40)),
+                ("APP_SECRET_KEY_PREVIOUS", &"o".repeat(40)),
+            ],
+            false,
+        )
+        .expect("valid");
+        assert_eq!(old.sessions.index_keys.len(), 1);
+        assert_eq!(rotated.sessions.index_keys.len(), 2);
+        assert_ne!(rotated.sessions.index_keys[0], old.sessions.index_keys[0]);
+        assert_eq!(rotated.sessions.index_keys[1], old.sessions.index_keys[0]);
+    }
+
+    #[test]
+    fn the_session_cap_is_a_positive_number() {
+        assert_eq!(
+            config(&[], true)
+                .expect("valid")
+                .sessions
+                .max_sessions_per_user,
+            100
+        );
+        for bad in ["0", "-1", "many"] {
+            let err = config(&[("MAX_SESSIONS_PER_USER", bad)], true).expect_err("must fail");
+            assert!(
+                err.to_string()
+                    .starts_with("MAX_SESSIONS_PER_USER is not valid"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -72,10 +72,10 @@ async fn logout_leaves_no_index_entry_behind_in_redis() {
     assert_eq!(r.redis.key_count(), 0, "nothing left: {}", r.redis.dump());
 }
 
-/// A session that expired while the user has another one leaves no entry behind: the
-/// index holds live sessions only.
+/// Sessions that expired, or were replaced by a new login in the same browser, leave no
+/// entry behind while the user has other sessions: the index holds live sessions only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_session_leaves_no_index_entry_behind() {
+async fn expired_and_replaced_sessions_leave_no_index_entry_behind() {
     let r = replicas(false, &[]).await;
     let dir = tempfile::tempdir().expect("dir");
     let short = crate::support::app::spawn_app(
@@ -85,10 +85,15 @@ async fn an_expired_session_leaves_no_index_entry_behind() {
     )
     .await;
     let (phone, laptop) = (browser(), browser());
+    login_in(&r.provider, &r.key, &r.a, &laptop).await;
     login_in(&r.provider, &r.key, &short, &phone).await;
     tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert!(
+        !is_logged_in(&r.a, &phone).await,
+        "the phone's session expired"
+    );
+    // The laptop logs in again: its new session replaces its old one.
     login_in(&r.provider, &r.key, &r.a, &laptop).await;
-    assert!(!is_logged_in(&r.a, &phone).await);
     assert!(is_logged_in(&r.a, &laptop).await);
     assert_eq!(redis_index_entries(&r.redis), 1, "{}", r.redis.dump());
 }

@@ -2,6 +2,14 @@
 //! share it). Either way, what reaches the store is sealed (`sealed.rs`: no token and no
 //! claim at rest), and each logged-in session is indexed under a keyed hash of its user, so
 //! that FusionAuth's revocation webhooks can end every session of a user at once.
+//!
+//! A stored record is one of three things when it is read:
+//! - readable: the session;
+//! - sealed with a key this server does not have (yet: a rolling rotation of
+//!   `APP_SECRET_KEY`): no session for this request, and the record is left alone for the
+//!   replicas that have the key (the error `Decode` says so to `auth::session`);
+//! - provably garbage (does not decode, not sealed, does not decrypt under a key we hold, or
+//!   revoked by an application-wide revocation): deleted, and counted as no session.
 
 mod redis;
 mod sealed;
@@ -21,11 +29,14 @@ use tower_sessions::{
 
 use super::{config::SessionStoreSettings, StartupError};
 use crate::auth::store::{Lease, SessionControl, StoreUnavailable};
-pub use redis::parse_url as parse_redis_url;
+pub use redis::{parse_url as parse_redis_url, MIN_VERSION as MIN_REDIS_VERSION};
+use sealed::OpenError;
 pub use sealed::Sealer;
 
 /// The session key under which `auth::session` keeps the logged-in user.
 const USER_KEY: &str = "auth.user";
+/// The application's revocation epoch a Redis session was written in (inside the seal).
+const EPOCH_KEY: &str = "fa.epoch";
 
 #[derive(Clone)]
 pub struct Store {
@@ -35,8 +46,11 @@ pub struct Store {
 struct Inner {
     backend: Backend,
     sealer: Sealer,
-    /// Keys the per-user index, so the store holds no user id in the clear either.
-    index_key: [u8; 32],
+    /// Key the per-user index, so the store holds no user id in the clear either. The first
+    /// indexes new sessions; the others (from `APP_SECRET_KEY_PREVIOUS`) still find the
+    /// sessions indexed before a rotation.
+    index_keys: Vec<[u8; 32]>,
+    max_sessions_per_user: usize,
     /// Leases when the store is SQLite (one process): held in memory.
     local_leases: Mutex<HashMap<String, (String, Instant)>>,
 }
@@ -71,7 +85,8 @@ pub async fn open(settings: &SessionStoreSettings) -> Result<Store, StartupError
         inner: Arc::new(Inner {
             backend,
             sealer: Sealer::new(&settings.data_key, &settings.previous_data_keys),
-            index_key: settings.index_key,
+            index_keys: settings.index_keys.clone(),
+            max_sessions_per_user: settings.max_sessions_per_user,
             local_leases: Mutex::new(HashMap::new()),
         }),
     })
@@ -81,34 +96,42 @@ fn backend_error(e: StoreUnavailable) -> session_store::Error {
     session_store::Error::Backend(e.0)
 }
 
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+/// The user a record belongs to, if it is a logged-in session.
+fn sub_of(record: &Record) -> Option<&str> {
+    record
+        .data
+        .get(USER_KEY)
+        .and_then(|user| user.pointer("/claims/sub"))
+        .and_then(|sub| sub.as_str())
+}
+
+/// Why a stored record does not count as a session.
+enum Unusable {
+    /// Sealed with a key this server does not have: left for the replicas that have it.
+    ForeignKey,
+    /// Provably garbage, or revoked: deleted.
+    Garbage(String),
+}
+
 impl Store {
-    fn user_key(&self, sub: &str) -> String {
-        let mut hash = Sha256::new();
-        hash.update(self.inner.index_key);
-        hash.update(sub.as_bytes());
-        let digest = hash.finalize();
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    /// The index keys of `sub`: under the current key first, then the previous ones.
+    fn user_keys(&self, sub: &str) -> impl Iterator<Item = String> + '_ {
+        let sub = sub.to_owned();
+        self.inner.index_keys.iter().map(move |key| {
+            let mut hash = Sha256::new();
+            hash.update(key);
+            hash.update(sub.as_bytes());
+            let digest = hash.finalize();
+            digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+        })
     }
 
-    /// Indexes a logged-in session under its user.
-    async fn index(&self, record: &Record) -> Result<(), StoreUnavailable> {
-        let Some(sub) = record
-            .data
-            .get(USER_KEY)
-            .and_then(|user| user.pointer("/claims/sub"))
-            .and_then(|sub| sub.as_str())
-        else {
-            return Ok(());
-        };
-        let (key, id, expiry) = (
-            self.user_key(sub),
-            record.id.to_string(),
-            record.expiry_date.unix_timestamp(),
-        );
-        match &self.inner.backend {
-            Backend::Sqlite(s) => s.index(&key, &id, expiry).await,
-            Backend::Redis(r) => r.index(&key, &id, expiry).await,
-        }
+    fn current_user_key(&self, record: &Record) -> Option<String> {
+        sub_of(record).and_then(|sub| self.user_keys(sub).next())
     }
 
     /// The in-process leases (SQLite). A panic elsewhere while holding them leaves them valid.
@@ -119,70 +142,142 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn seal(&self, record: &Record) -> session_store::Result<Record> {
-        self.inner
+    fn seal(&self, record: &Record) -> session_store::Result<Vec<u8>> {
+        let sealed = self
+            .inner
             .sealer
             .seal(record)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        encode(&sealed)
+    }
+
+    /// Writes `record` as a new session ([`redis::Write::New`]) or over one that still
+    /// exists; `false` when nothing was written.
+    async fn write(&self, record: &Record, new: bool) -> session_store::Result<bool> {
+        let bytes = self.seal(record)?;
+        let id = record.id.to_string();
+        let user_key = self.current_user_key(record);
+        let index = user_key
+            .as_deref()
+            .map(|key| (key, self.inner.max_sessions_per_user));
+        let written = match &self.inner.backend {
+            Backend::Sqlite(s) => {
+                let write = sqlite::SessionWrite {
+                    id: &id,
+                    record: bytes,
+                    expiry: record.expiry_date,
+                    index,
+                };
+                if new {
+                    s.create(write).await
+                } else {
+                    s.update(write).await
+                }
+            }
+            Backend::Redis(r) => {
+                let write = redis::SessionWrite {
+                    id: &id,
+                    record: bytes,
+                    expiry: record.expiry_date.unix_timestamp(),
+                    index,
+                };
+                let how = if new {
+                    redis::Write::New
+                } else {
+                    redis::Write::Existing
+                };
+                r.write(write, how).await
+            }
+        };
+        written.map_err(backend_error)
+    }
+
+    /// Opens a stored record, or says why it is not a session.
+    fn open_stored(&self, bytes: &[u8], epoch: u64) -> Result<Record, Unusable> {
+        let stored: Record = rmp_serde::from_slice(bytes)
+            .map_err(|e| Unusable::Garbage(format!("the record does not decode: {e}")))?;
+        let record = self.inner.sealer.open(stored).map_err(|e| match e {
+            OpenError::UnknownKey => Unusable::ForeignKey,
+            other => Unusable::Garbage(other.to_string()),
+        })?;
+        let written_in = record
+            .data
+            .get(EPOCH_KEY)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        if written_in < epoch {
+            return Err(Unusable::Garbage(
+                "revoked by an application-wide revocation".into(),
+            ));
+        }
+        Ok(record)
     }
 }
 
 #[async_trait::async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let mut sealed = self.seal(record)?;
-        match &self.inner.backend {
-            Backend::Sqlite(s) => s.store.create(&mut sealed).await?,
-            Backend::Redis(r) => {
-                r.sessions()
-                    .map_err(backend_error)?
-                    .create(&mut sealed)
-                    .await?
-            }
+        if let Backend::Redis(r) = &self.inner.backend {
+            let epoch = r.epoch().await.map_err(backend_error)?;
+            record
+                .data
+                .insert(EPOCH_KEY.to_owned(), serde_json::Value::from(epoch));
         }
-        if sealed.id != record.id {
-            // The store picked another id (a collision): the ciphertext names the old one.
-            record.id = sealed.id;
-            self.save(record).await?;
+        // A collision with an existing id: another id, sealed anew (the id is bound into
+        // the ciphertext).
+        while !self.write(record, true).await? {
+            record.id = Id::default();
         }
-        self.index(record).await.map_err(backend_error)
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let sealed = self.seal(record)?;
-        match &self.inner.backend {
-            Backend::Sqlite(s) => s.store.save(&sealed).await?,
-            Backend::Redis(r) => r.sessions().map_err(backend_error)?.save(&sealed).await?,
+        if !self.write(record, false).await? {
+            tracing::info!(
+                "a session deleted meanwhile (logout, revocation, expiry) is not written back"
+            );
         }
-        self.index(record).await.map_err(backend_error)
+        Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let stored = match &self.inner.backend {
-            Backend::Sqlite(s) => s.store.load(session_id).await?,
-            Backend::Redis(r) => {
-                r.sessions()
-                    .map_err(backend_error)?
-                    .load(session_id)
-                    .await?
-            }
+        let id = session_id.to_string();
+        let (bytes, epoch) = match &self.inner.backend {
+            Backend::Sqlite(s) => (s.load(&id).await.map_err(backend_error)?, 0),
+            Backend::Redis(r) => r.load(&id).await.map_err(backend_error)?,
         };
-        stored
-            .map(|record| self.inner.sealer.open(record))
-            .transpose()
-            .map_err(|e| session_store::Error::Decode(e.to_string()))
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        match self.open_stored(&bytes, epoch) {
+            Ok(record) => Ok(Some(record)),
+            Err(Unusable::ForeignKey) => Err(session_store::Error::Decode(
+                OpenError::UnknownKey.to_string(),
+            )),
+            Err(Unusable::Garbage(why)) => {
+                tracing::warn!(why, "stored session is not usable: deleting it");
+                self.delete(session_id).await?;
+                Ok(None)
+            }
+        }
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        let id = session_id.to_string();
         match &self.inner.backend {
-            Backend::Sqlite(s) => s.store.delete(session_id).await,
+            Backend::Sqlite(s) => s.delete(&id).await,
             Backend::Redis(r) => {
-                r.sessions()
-                    .map_err(backend_error)?
-                    .delete(session_id)
+                // The user's index entry goes too, when the record says whose it is.
+                let user_key = r
+                    .get(&id)
                     .await
+                    .map_err(backend_error)?
+                    .and_then(|bytes| self.open_stored(&bytes, 0).ok())
+                    .and_then(|record| self.current_user_key(&record));
+                r.delete(&id, user_key.as_deref()).await
             }
         }
+        .map_err(backend_error)
     }
 }
 
@@ -213,6 +308,22 @@ impl SessionControl for Store {
         Ok(taken.then_some(Lease { name: key, token }))
     }
 
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreUnavailable> {
+        match &self.inner.backend {
+            Backend::Redis(r) => r.renew(&lease.name, &lease.token, ttl).await,
+            Backend::Sqlite(_) => {
+                let mut leases = self.local_leases();
+                Ok(match leases.get_mut(&lease.name) {
+                    Some((token, until)) if *token == lease.token => {
+                        *until = Instant::now() + ttl;
+                        true
+                    }
+                    _ => false,
+                })
+            }
+        }
+    }
+
     async fn release(&self, lease: &Lease) {
         match &self.inner.backend {
             Backend::Redis(r) => {
@@ -233,28 +344,39 @@ impl SessionControl for Store {
     }
 
     async fn end_sessions_of(&self, sub: &str) -> Result<usize, StoreUnavailable> {
-        let key = self.user_key(sub);
-        match &self.inner.backend {
-            Backend::Sqlite(s) => s.end_sessions_of(&key).await,
-            Backend::Redis(r) => r.end_sessions_of(&key).await,
+        let mut ended = 0;
+        for key in self.user_keys(sub) {
+            ended += match &self.inner.backend {
+                Backend::Sqlite(s) => s.end_sessions_of(&key).await?,
+                Backend::Redis(r) => r.end_sessions_of(&key).await?,
+            };
         }
+        Ok(ended)
     }
 
-    async fn end_all_sessions(&self) -> Result<usize, StoreUnavailable> {
+    async fn end_all_sessions(&self) -> Result<(), StoreUnavailable> {
         match &self.inner.backend {
             Backend::Sqlite(s) => s.end_all_sessions().await,
-            Backend::Redis(r) => r.end_all_sessions().await,
+            Backend::Redis(r) => r.next_epoch().await.map(|_| ()),
         }
     }
 
-    async fn first_time(&self, id: &str, ttl: Duration) -> Result<bool, StoreUnavailable> {
+    async fn was_applied(&self, id: &str) -> Result<bool, StoreUnavailable> {
         let key = format!("fa:once:{id}");
         match &self.inner.backend {
-            Backend::Redis(r) => r.set_if_absent(&key, "1", ttl).await,
+            Backend::Redis(r) => r.exists(&key).await,
+            Backend::Sqlite(s) => s.was_applied(&key).await,
+        }
+    }
+
+    async fn mark_applied(&self, id: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
+        let key = format!("fa:once:{id}");
+        match &self.inner.backend {
+            Backend::Redis(r) => r.set_for(&key, ttl).await,
             Backend::Sqlite(s) => {
                 let expiry = time::OffsetDateTime::now_utc().unix_timestamp()
                     + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
-                s.first_time(&key, expiry).await
+                s.mark_applied(&key, expiry).await
             }
         }
     }

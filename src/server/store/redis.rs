@@ -1,6 +1,16 @@
-//! Sessions in Redis (`REDIS_URL`), shared by every replica: tower-sessions' Redis store for
-//! the records, and beside them, under `fa:`, the per-user index, the refresh leases and the
-//! once-only webhook ids.
+//! Sessions in Redis (`REDIS_URL`), shared by every replica.
+//!
+//! Keys: each session under its id (the record as MessagePack, the layout of
+//! `tower-sessions-redis-store`, so sessions stored by earlier releases still load); beside
+//! them, under `fa:`, one sorted set per user indexing that user's live sessions by expiry
+//! (`fa:idx:<user key>`), the application's revocation epoch (`fa:epoch`), refresh leases and
+//! the webhook deliveries already applied.
+//!
+//! What revocation costs stays small whatever the traffic: a session is written and indexed
+//! in one script that also drops the user's expired entries and, past the cap, the oldest
+//! sessions; a logout removes its entry; a user's sessions are ended a few hundred per
+//! command, so other requests are served in between; and a revocation for the whole
+//! application is one `INCR` of the epoch that every session carries, checked when it loads.
 //!
 //! Redis being down must never queue requests: a command is sent only over a connection that
 //! is up (otherwise it fails at once, and the page says "try again"), each command has a
@@ -13,10 +23,9 @@ use fred::{
     interfaces::{ClientLike, KeysInterface, LuaInterface},
     types::{
         config::{Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy},
-        Expiration, SetOptions,
+        Expiration, InfoKind, SetOptions, Value,
     },
 };
-use tower_sessions_redis_store::RedisStore;
 
 use crate::auth::store::StoreUnavailable;
 
@@ -25,21 +34,62 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest wait for Redis at start-up; after that the app serves anyway and reconnects.
 const STARTUP_WAIT: Duration = Duration::from_secs(5);
 const POOL_SIZE: usize = 4;
+/// The oldest Redis with every command the scripts use (`SET … EXAT`).
+pub const MIN_VERSION: (u32, u32) = (6, 2);
+/// Sessions ended per command when a user is revoked.
+const REVOKE_BATCH: usize = 500;
+/// The application's revocation epoch: a session written before the last application-wide
+/// revocation carries a smaller one.
+const EPOCH_KEY: &str = "fa:epoch";
 
-/// Adds a session to a user's index and keeps the index alive as long as its longest session.
-const INDEX_SCRIPT: &str = "redis.call('SADD', KEYS[1], ARGV[1]) \
-    if redis.call('EXPIRETIME', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end \
-    return 1";
-/// Deletes every session in a user's index, then the index.
-const END_USER_SCRIPT: &str = "local ids = redis.call('SMEMBERS', KEYS[1]) local n = 0 \
+/// Indexes ARGV[1] (a session id) in the user's sorted set KEYS[1] at score ARGV[2] (its
+/// expiry, unix seconds); drops entries that expired before ARGV[3] (now); past ARGV[4]
+/// sessions, ends the oldest (never ARGV[1] itself); keeps the set as long as its last entry.
+const INDEX_FN: &str = "local function index(idx, id, expiry, now, cap) \
+    redis.call('ZADD', idx, expiry, id) \
+    redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. now) \
+    local over = redis.call('ZCARD', idx) - cap \
+    if over > 0 then \
+      local n = 0 \
+      for _, old in ipairs(redis.call('ZRANGE', idx, 0, over)) do \
+        if n < over and old ~= id then redis.call('ZREM', idx, old) redis.call('DEL', old) n = n + 1 end \
+      end \
+    end \
+    local last = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES') \
+    if last[2] then redis.call('EXPIREAT', idx, last[2]) end \
+  end ";
+
+/// Writes KEYS[1] (ARGV[5] the record, expiring at ARGV[2]) with ARGV[6] (`NX`: a new
+/// session; `XX`: only if it still exists, so a refresh that finishes after a logout or a
+/// revocation writes nothing back), then indexes it under KEYS[2] when there is one.
+/// Returns 0 when nothing was written.
+fn write_script() -> String {
+    format!(
+        "{INDEX_FN} \
+        if not redis.call('SET', KEYS[1], ARGV[5], 'EXAT', ARGV[2], ARGV[6]) then return 0 end \
+        if KEYS[2] then index(KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])) end \
+        return 1"
+    )
+}
+
+/// Deletes the session KEYS[1] and its entry in the user's index KEYS[2], if named.
+const DELETE_SCRIPT: &str = "redis.call('DEL', KEYS[1]) \
+    if KEYS[2] then redis.call('ZREM', KEYS[2], ARGV[1]) end return 1";
+
+/// Ends up to ARGV[1] sessions of a user: the oldest in the index KEYS[1], and those in
+/// KEYS[2], the plain set earlier releases indexed with. Returns {sessions deleted, entries
+/// taken}; the caller repeats until no entry is left.
+const END_USER_SCRIPT: &str = "local n = 0 \
+    local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1) \
     for _, id in ipairs(ids) do n = n + redis.call('DEL', id) end \
-    redis.call('DEL', KEYS[1]) return n";
-/// The same for every user's index (a revocation for the whole application). KEYS walks the
-/// keyspace in one go: fine for a session database, not for one shared with much else.
-const END_ALL_SCRIPT: &str = "local n = 0 \
-    for _, set in ipairs(redis.call('KEYS', ARGV[1])) do \
-      for _, id in ipairs(redis.call('SMEMBERS', set)) do n = n + redis.call('DEL', id) end \
-      redis.call('DEL', set) end return n";
+    if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end \
+    local legacy = redis.call('SPOP', KEYS[2], ARGV[1]) \
+    for _, id in ipairs(legacy) do n = n + redis.call('DEL', id) end \
+    return {n, #ids + #legacy}";
+
+/// Extends a lease only if it still holds our token.
+const RENEW_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 /// Releases a lease only if it still holds our token.
 const RELEASE_SCRIPT: &str =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
@@ -47,6 +97,7 @@ const RELEASE_SCRIPT: &str =
 #[derive(Clone, Debug)]
 pub struct Redis {
     pool: Pool,
+    write_script: std::sync::Arc<str>,
 }
 
 fn unavailable(e: fred::error::Error) -> StoreUnavailable {
@@ -58,9 +109,28 @@ pub fn parse_url(url: &str) -> Result<Config, String> {
     Config::from_url(url).map_err(|e| e.details().to_string())
 }
 
+/// How a session write treats an existing key.
+#[derive(Clone, Copy)]
+pub enum Write {
+    /// A new session: only if the id is free.
+    New,
+    /// A session being updated: only if it still exists.
+    Existing,
+}
+
+/// What to write: the session's key and record, and where to index it.
+pub struct SessionWrite<'a> {
+    pub id: &'a str,
+    pub record: Vec<u8>,
+    pub expiry: i64,
+    /// The user's index key and the most sessions a user may have.
+    pub index: Option<(&'a str, usize)>,
+}
+
 impl Redis {
     /// Connects to `url`. Waits a few seconds for the first connection; when Redis is not up
-    /// yet the app starts anyway (pages that need a session answer 503 until it is).
+    /// yet the app starts anyway (pages that need a session answer 503 until it is). A Redis
+    /// older than [`MIN_VERSION`] is refused.
     pub async fn connect(url: &str) -> Result<Self, String> {
         let config = Config {
             // Keep trying in the background when Redis is down at start-up.
@@ -88,8 +158,15 @@ impl Redis {
         )
         .map_err(|e| e.details().to_string())?;
         pool.connect_pool();
-        match tokio::time::timeout(STARTUP_WAIT, pool.wait_for_connect()).await {
-            Ok(Ok(())) => tracing::info!("connected to Redis"),
+        let redis = Self {
+            pool,
+            write_script: write_script().into(),
+        };
+        match tokio::time::timeout(STARTUP_WAIT, redis.pool.wait_for_connect()).await {
+            Ok(Ok(())) => {
+                redis.check_version().await?;
+                tracing::info!("connected to Redis");
+            }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "Redis unavailable at start-up; retrying in the background")
             }
@@ -97,7 +174,17 @@ impl Redis {
                 tracing::error!("Redis did not answer at start-up; retrying in the background")
             }
         }
-        Ok(Self { pool })
+        Ok(redis)
+    }
+
+    async fn check_version(&self) -> Result<(), String> {
+        let info: String = self
+            .client()
+            .map_err(|e| e.0)?
+            .info(Some(InfoKind::Server))
+            .await
+            .map_err(|e| e.details().to_string())?;
+        check_version(&info)
     }
 
     /// A client whose connection is up, or an error at once.
@@ -110,49 +197,98 @@ impl Redis {
         }
     }
 
-    /// tower-sessions' store over a connected client.
-    pub fn sessions(&self) -> Result<RedisStore<Client>, StoreUnavailable> {
-        self.client().map(|client| RedisStore::new(client.clone()))
+    /// Writes a session (and indexes it); `false` when nothing was written: the id is taken
+    /// ([`Write::New`]) or the session is gone ([`Write::Existing`]).
+    pub async fn write(
+        &self,
+        session: SessionWrite<'_>,
+        how: Write,
+    ) -> Result<bool, StoreUnavailable> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut keys = vec![session.id.to_owned()];
+        let mut cap = 0;
+        if let Some((user_key, max)) = session.index {
+            keys.push(user_index(user_key));
+            cap = max;
+        }
+        let args: Vec<Value> = vec![
+            session.id.into(),
+            session.expiry.into(),
+            now.into(),
+            (cap as i64).into(),
+            Value::Bytes(session.record.into()),
+            match how {
+                Write::New => "NX",
+                Write::Existing => "XX",
+            }
+            .into(),
+        ];
+        let written: i64 = self
+            .client()?
+            .eval(&*self.write_script, keys, args)
+            .await
+            .map_err(unavailable)?;
+        Ok(written == 1)
     }
 
-    pub async fn index(
-        &self,
-        user_key: &str,
-        session_id: &str,
-        expiry: i64,
-    ) -> Result<(), StoreUnavailable> {
+    /// The stored record of `id` and the application's revocation epoch, in one round trip.
+    pub async fn load(&self, id: &str) -> Result<(Option<Vec<u8>>, u64), StoreUnavailable> {
+        let values: Vec<Value> = self
+            .client()?
+            .mget(vec![id.to_owned(), EPOCH_KEY.to_owned()])
+            .await
+            .map_err(unavailable)?;
+        let record = values.first().and_then(Value::as_bytes).map(<[u8]>::to_vec);
+        let epoch = values.get(1).and_then(Value::as_u64).unwrap_or(0);
+        Ok((record, epoch))
+    }
+
+    /// The application's revocation epoch.
+    pub async fn epoch(&self) -> Result<u64, StoreUnavailable> {
+        let epoch: Option<u64> = self.client()?.get(EPOCH_KEY).await.map_err(unavailable)?;
+        Ok(epoch.unwrap_or(0))
+    }
+
+    /// Ends every session of the application: each carries the epoch it was written in, and
+    /// one from before this call no longer loads.
+    pub async fn next_epoch(&self) -> Result<u64, StoreUnavailable> {
+        self.client()?.incr(EPOCH_KEY).await.map_err(unavailable)
+    }
+
+    /// Deletes a session and, when its user is known, its index entry.
+    pub async fn delete(&self, id: &str, user_key: Option<&str>) -> Result<(), StoreUnavailable> {
+        let keys: Vec<String> = std::iter::once(id.to_owned())
+            .chain(user_key.map(user_index))
+            .collect();
         let _: i64 = self
             .client()?
-            .eval(
-                INDEX_SCRIPT,
-                vec![user_index(user_key)],
-                vec![session_id.to_owned(), expiry.to_string()],
-            )
+            .eval(DELETE_SCRIPT, keys, vec![id.to_owned()])
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    pub async fn end_sessions_of(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
-        let ended: i64 = self
-            .client()?
-            .eval(
-                END_USER_SCRIPT,
-                vec![user_index(user_key)],
-                Vec::<String>::new(),
-            )
-            .await
-            .map_err(unavailable)?;
-        Ok(ended.max(0) as usize)
+    /// The raw record of `id`, if any (to find its user before deleting it).
+    pub async fn get(&self, id: &str) -> Result<Option<Vec<u8>>, StoreUnavailable> {
+        let value: Value = self.client()?.get(id).await.map_err(unavailable)?;
+        Ok(value.as_bytes().map(<[u8]>::to_vec))
     }
 
-    pub async fn end_all_sessions(&self) -> Result<usize, StoreUnavailable> {
-        let ended: i64 = self
-            .client()?
-            .eval(END_ALL_SCRIPT, Vec::<String>::new(), vec![user_index("*")])
-            .await
-            .map_err(unavailable)?;
-        Ok(ended.max(0) as usize)
+    /// Ends every session in a user's index, [`REVOKE_BATCH`] per command.
+    pub async fn end_sessions_of(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
+        let keys = vec![user_index(user_key), legacy_user_index(user_key)];
+        let mut ended = 0;
+        loop {
+            let (deleted, taken): (i64, i64) = self
+                .client()?
+                .eval(END_USER_SCRIPT, keys.clone(), vec![REVOKE_BATCH as i64])
+                .await
+                .map_err(unavailable)?;
+            ended += deleted.max(0) as usize;
+            if taken == 0 {
+                return Ok(ended);
+            }
+        }
     }
 
     /// `SET key token NX PX ttl`: true when the key was free.
@@ -167,15 +303,47 @@ impl Redis {
             .set(
                 key,
                 token,
-                Some(Expiration::PX(
-                    ttl.as_millis().try_into().unwrap_or(i64::MAX),
-                )),
+                Some(Expiration::PX(millis(ttl))),
                 Some(SetOptions::NX),
                 false,
             )
             .await
             .map_err(unavailable)?;
         Ok(set.is_some())
+    }
+
+    /// `SET key 1 PX ttl`.
+    pub async fn set_for(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
+        let _: Option<String> = self
+            .client()?
+            .set(key, "1", Some(Expiration::PX(millis(ttl))), None, false)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreUnavailable> {
+        let count: i64 = self.client()?.exists(key).await.map_err(unavailable)?;
+        Ok(count > 0)
+    }
+
+    /// Extends the lease `key` to `ttl` if it still holds `token`.
+    pub async fn renew(
+        &self,
+        key: &str,
+        token: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreUnavailable> {
+        let renewed: i64 = self
+            .client()?
+            .eval(
+                RENEW_SCRIPT,
+                vec![key.to_owned()],
+                vec![token.to_owned(), millis(ttl).to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(renewed == 1)
     }
 
     pub async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
@@ -188,6 +356,52 @@ impl Redis {
     }
 }
 
+fn millis(ttl: Duration) -> i64 {
+    ttl.as_millis().try_into().unwrap_or(i64::MAX)
+}
+
 fn user_index(user_key: &str) -> String {
+    format!("fa:idx:{user_key}")
+}
+
+/// The per-user set of releases before the sorted index (read when revoking only).
+fn legacy_user_index(user_key: &str) -> String {
     format!("fa:user:{user_key}")
+}
+
+/// `Ok` when the `redis_version` in `INFO server` output is at least [`MIN_VERSION`].
+fn check_version(info: &str) -> Result<(), String> {
+    let version = info
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("redis_version:"))
+        .ok_or("Redis did not say its version (INFO server)")?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if found >= MIN_VERSION {
+        Ok(())
+    } else {
+        Err(format!(
+            "Redis {version} is too old: the session store needs Redis {}.{} or later",
+            MIN_VERSION.0, MIN_VERSION.1
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_version;
+
+    #[test]
+    fn redis_older_than_6_2_is_refused_with_one_line() {
+        let err = check_version("# Server\r\nredis_version:6.0.16\r\nredis_mode:standalone\r\n")
+            .expect_err("too old");
+        assert_eq!(
+            err,
+            "Redis 6.0.16 is too old: the session store needs Redis 6.2 or later"
+        );
+        assert!(check_version("redis_version:6.2.0\r\n").is_ok());
+        assert!(check_version("redis_version:7.0.15\r\n").is_ok());
+        assert!(check_version("redis_version:10.0.0\r\n").is_ok());
+        assert!(check_version("no version here").is_err());
+    }
 }

@@ -1,33 +1,37 @@
 //! Sessions in SQLite (the default: one process, no server to run): the file is private to
 //! the app's user, a cleanup task survives its own failures, and two small tables beside
-//! tower-sessions' own index sessions by user (revocation webhooks) and remember webhook
-//! deliveries (replays).
+//! tower-sessions' own index sessions by user (revocation webhooks; pruned on logout, on
+//! expiry and past the per-user cap) and remember the webhook deliveries applied (replays).
+//!
+//! Records are read and written here rather than by tower-sessions' `SqliteStore` (whose
+//! table and encoding this keeps), because an update must never bring back a session that a
+//! logout or a revocation deleted meanwhile, and a write and its index entry go together.
 
 use std::{path::Path, time::Duration};
 
 use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
+    SqliteConnection, SqlitePool,
 };
+use time::OffsetDateTime;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{auth::store::StoreUnavailable, server::StartupError};
 
-/// tower-sessions' table (`SqliteStore`'s default name).
-const SESSIONS: &str = "tower_sessions";
-
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     "create table if not exists fa_user_sessions (
         user_key text not null, session_id text not null, expiry integer not null,
         primary key (user_key, session_id)) strict",
     "create table if not exists fa_once (id text primary key not null, expiry integer not null) strict",
     "create index if not exists fa_user_sessions_expiry on fa_user_sessions (expiry)",
+    "create index if not exists fa_user_sessions_session on fa_user_sessions (session_id)",
 ];
 
 #[derive(Clone, Debug)]
 pub struct Sqlite {
-    pub store: SqliteStore,
+    /// tower-sessions' store, for its table and its expired-session cleanup.
+    store: SqliteStore,
     pool: SqlitePool,
 }
 
@@ -35,29 +39,87 @@ fn unavailable(e: sqlx::Error) -> StoreUnavailable {
     StoreUnavailable(e.to_string())
 }
 
+/// A session write: the sealed record and where to index it.
+pub struct SessionWrite<'a> {
+    pub id: &'a str,
+    pub record: Vec<u8>,
+    pub expiry: OffsetDateTime,
+    /// The user's index key and the most sessions a user may have.
+    pub index: Option<(&'a str, usize)>,
+}
+
 impl Sqlite {
-    /// Remembers that `session_id` belongs to the user whose index key this is.
-    pub async fn index(
-        &self,
-        user_key: &str,
-        session_id: &str,
-        expiry: i64,
-    ) -> Result<(), StoreUnavailable> {
-        sqlx::query("insert or replace into fa_user_sessions (user_key, session_id, expiry) values (?, ?, ?)")
-            .bind(user_key)
-            .bind(session_id)
-            .bind(expiry)
-            .execute(&self.pool)
+    /// Inserts a new session; `false` when the id is taken.
+    pub async fn create(&self, session: SessionWrite<'_>) -> Result<bool, StoreUnavailable> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let inserted = sqlx::query(
+            "insert or ignore into tower_sessions (id, data, expiry_date) values (?, ?, ?)",
+        )
+        .bind(session.id)
+        .bind(&session.record)
+        .bind(session.expiry)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?
+        .rows_affected();
+        if inserted == 1 {
+            index(&mut tx, &session).await.map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(inserted == 1)
+    }
+
+    /// Updates a session that still exists: a session deleted meanwhile (logout, revocation,
+    /// expiry) stays deleted. `false` when there was none.
+    pub async fn update(&self, session: SessionWrite<'_>) -> Result<bool, StoreUnavailable> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let updated =
+            sqlx::query("update tower_sessions set data = ?, expiry_date = ? where id = ?")
+                .bind(&session.record)
+                .bind(session.expiry)
+                .bind(session.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?
+                .rows_affected();
+        if updated == 1 {
+            index(&mut tx, &session).await.map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(updated == 1)
+    }
+
+    /// The stored record of a session that has not expired.
+    pub async fn load(&self, id: &str) -> Result<Option<Vec<u8>>, StoreUnavailable> {
+        sqlx::query_scalar("select data from tower_sessions where id = ? and expiry_date > ?")
+            .bind(id)
+            .bind(OffsetDateTime::now_utc())
+            .fetch_optional(&self.pool)
             .await
-            .map_err(unavailable)?;
-        Ok(())
+            .map_err(unavailable)
+    }
+
+    /// Deletes a session and its index entries.
+    pub async fn delete(&self, id: &str) -> Result<(), StoreUnavailable> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for table in [
+            "delete from tower_sessions where id = ?",
+            "delete from fa_user_sessions where session_id = ?",
+        ] {
+            sqlx::query(table)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
     }
 
     pub async fn end_sessions_of(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let deleted = sqlx::query(&format!(
-            "delete from {SESSIONS} where id in (select session_id from fa_user_sessions where user_key = ?)"
-        ))
+        let deleted = sqlx::query(
+            "delete from tower_sessions where id in (select session_id from fa_user_sessions where user_key = ?)",
+        )
         .bind(user_key)
         .execute(&mut *tx)
         .await
@@ -72,35 +134,41 @@ impl Sqlite {
         Ok(deleted as usize)
     }
 
-    pub async fn end_all_sessions(&self) -> Result<usize, StoreUnavailable> {
+    pub async fn end_all_sessions(&self) -> Result<(), StoreUnavailable> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let deleted = sqlx::query(&format!("delete from {SESSIONS}"))
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?
-            .rows_affected();
-        sqlx::query("delete from fa_user_sessions")
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(deleted as usize)
+        for statement in ["delete from tower_sessions", "delete from fa_user_sessions"] {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
     }
 
-    pub async fn first_time(&self, id: &str, expiry: i64) -> Result<bool, StoreUnavailable> {
-        let inserted = sqlx::query("insert or ignore into fa_once (id, expiry) values (?, ?)")
+    pub async fn was_applied(&self, id: &str) -> Result<bool, StoreUnavailable> {
+        let found: Option<i64> =
+            sqlx::query_scalar("select 1 from fa_once where id = ? and expiry >= ?")
+                .bind(id)
+                .bind(OffsetDateTime::now_utc().unix_timestamp())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(found.is_some())
+    }
+
+    pub async fn mark_applied(&self, id: &str, expiry: i64) -> Result<(), StoreUnavailable> {
+        sqlx::query("insert or replace into fa_once (id, expiry) values (?, ?)")
             .bind(id)
             .bind(expiry)
             .execute(&self.pool)
             .await
-            .map_err(unavailable)?
-            .rows_affected();
-        Ok(inserted == 1)
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     /// Drops what has expired from the app's own tables.
     async fn delete_expired_rows(&self) -> Result<(), sqlx::Error> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
         for table in ["fa_user_sessions", "fa_once"] {
             sqlx::query(&format!("delete from {table} where expiry < ?"))
                 .bind(now)
@@ -109,6 +177,40 @@ impl Sqlite {
         }
         Ok(())
     }
+}
+
+/// Indexes a session under its user, and past the cap ends that user's oldest sessions
+/// (never the one being written).
+async fn index(db: &mut SqliteConnection, session: &SessionWrite<'_>) -> Result<(), sqlx::Error> {
+    let Some((user_key, cap)) = session.index else {
+        return Ok(());
+    };
+    sqlx::query(
+        "insert or replace into fa_user_sessions (user_key, session_id, expiry) values (?, ?, ?)",
+    )
+    .bind(user_key)
+    .bind(session.id)
+    .bind(session.expiry.unix_timestamp())
+    .execute(&mut *db)
+    .await?;
+    let evicted: Vec<String> = sqlx::query_scalar(
+        "select session_id from fa_user_sessions where user_key = ? and session_id != ?
+         order by expiry desc, session_id limit -1 offset ?",
+    )
+    .bind(user_key)
+    .bind(session.id)
+    .bind(i64::try_from(cap.saturating_sub(1)).unwrap_or(i64::MAX))
+    .fetch_all(&mut *db)
+    .await?;
+    for id in evicted {
+        for statement in [
+            "delete from tower_sessions where id = ?",
+            "delete from fa_user_sessions where session_id = ?",
+        ] {
+            sqlx::query(statement).bind(&id).execute(&mut *db).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens (creating if needed) the SQLite session store at `path` and starts its cleanup.
@@ -136,6 +238,7 @@ pub async fn open(path: &Path, cleanup_every: Duration) -> Result<Sqlite, Startu
         .await
         .map_err(error)?;
     let store = SqliteStore::new(pool.clone());
+    // tower-sessions' table, as its SqliteStore creates it (the name `tower_sessions`).
     store.migrate().await.map_err(error)?;
     for migration in MIGRATIONS {
         sqlx::query(migration).execute(&pool).await.map_err(error)?;
