@@ -50,6 +50,15 @@ pub enum Viewer {
     User(LoggedInUser),
 }
 
+/// A task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// What a redemption of the refresh token brought.
 enum Redeemed {
     /// New tokens, the id_token verified (or none sent).
@@ -125,7 +134,9 @@ impl AuthService {
         lease: Lease,
     ) -> Result<Viewer, AuthError> {
         let ttl = self.lease_ttl();
-        let keep_alive = {
+        // Stops with this function, even if it panics: a lease renewed forever would stop
+        // every later refresh of this session.
+        let _keep_alive = AbortOnDrop({
             let (control, lease) = (self.control.clone(), lease.clone());
             tokio::spawn(async move {
                 loop {
@@ -140,9 +151,8 @@ impl AuthService {
                     }
                 }
             })
-        };
+        });
         let outcome = self.refresh_under_lease(&session).await;
-        keep_alive.abort();
         self.control.release(&lease).await;
         outcome
     }
