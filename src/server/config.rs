@@ -44,6 +44,8 @@ pub enum StoreLocation {
     Sqlite(PathBuf),
     /// `REDIS_URL`: a Redis server that every replica shares.
     Redis(String),
+    /// This process's memory (tests; a single process whose restart may log everybody out).
+    Memory,
 }
 
 pub struct SessionStoreSettings {

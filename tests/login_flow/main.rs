@@ -17,4 +17,5 @@ mod replicas;
 mod revocation;
 mod session;
 mod static_files;
+mod stores;
 mod webhooks;

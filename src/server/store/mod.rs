@@ -11,15 +11,13 @@
 //! - provably garbage (does not decode, not sealed, does not decrypt under a key we hold, or
 //!   revoked by an application-wide revocation): deleted, and counted as no session.
 
+mod backend;
+mod memory;
 mod redis;
 mod sealed;
 mod sqlite;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use sha2::{Digest, Sha256};
 use tower_sessions::{
@@ -27,8 +25,12 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 
-use super::{config::SessionStoreSettings, StartupError};
+use super::{
+    config::{SessionStoreSettings, StoreLocation},
+    StartupError,
+};
 use crate::auth::store::{Lease, SessionControl, StoreUnavailable};
+use backend::{Backend, SessionWrite, Write};
 pub use redis::{parse_url as parse_redis_url, MIN_VERSION as MIN_REDIS_VERSION};
 use sealed::OpenError;
 pub use sealed::Sealer;
@@ -38,56 +40,54 @@ const USER_KEY: &str = "auth.user";
 /// The application's revocation epoch a Redis session was written in (inside the seal).
 const EPOCH_KEY: &str = "fa.epoch";
 
+/// The session store the app uses: seals what goes to its backend, opens what comes back,
+/// indexes sessions by user, and answers the login flow's needs ([`SessionControl`]).
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    backend: Backend,
+    backend: Box<dyn Backend>,
+    name: &'static str,
     sealer: Sealer,
     /// Key the per-user index, so the store holds no user id in the clear either. The first
     /// indexes new sessions; the others (from `APP_SECRET_KEY_PREVIOUS`) still find the
     /// sessions indexed before a rotation.
     index_keys: Vec<[u8; 32]>,
     max_sessions_per_user: usize,
-    /// Leases when the store is SQLite (one process): held in memory.
-    local_leases: Mutex<HashMap<String, (String, Instant)>>,
-}
-
-enum Backend {
-    Sqlite(sqlite::Sqlite),
-    Redis(redis::Redis),
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self.inner.backend {
-            Backend::Sqlite(_) => "Store(SQLite)",
-            Backend::Redis(_) => "Store(Redis)",
-        })
+        write!(f, "Store({})", self.inner.name)
     }
 }
 
 /// Opens the configured store.
 pub async fn open(settings: &SessionStoreSettings) -> Result<Store, StartupError> {
-    let backend = match &settings.location {
-        super::config::StoreLocation::Sqlite(path) => {
-            Backend::Sqlite(sqlite::open(path, settings.cleanup_interval).await?)
-        }
-        super::config::StoreLocation::Redis(url) => Backend::Redis(
-            redis::Redis::connect(url)
-                .await
-                .map_err(StartupError::Redis)?,
+    let (backend, name): (Box<dyn Backend>, _) = match &settings.location {
+        StoreLocation::Sqlite(path) => (
+            Box::new(sqlite::open(path, settings.cleanup_interval).await?),
+            "SQLite",
         ),
+        StoreLocation::Redis(url) => (
+            Box::new(
+                redis::Redis::connect(url)
+                    .await
+                    .map_err(StartupError::Redis)?,
+            ),
+            "Redis",
+        ),
+        StoreLocation::Memory => (Box::<memory::Memory>::default(), "memory"),
     };
     Ok(Store {
         inner: Arc::new(Inner {
             backend,
+            name,
             sealer: Sealer::new(&settings.data_key, &settings.previous_data_keys),
             index_keys: settings.index_keys.clone(),
             max_sessions_per_user: settings.max_sessions_per_user,
-            local_leases: Mutex::new(HashMap::new()),
         }),
     })
 }
@@ -134,14 +134,6 @@ impl Store {
         sub_of(record).and_then(|sub| self.user_keys(sub).next())
     }
 
-    /// The in-process leases (SQLite). A panic elsewhere while holding them leaves them valid.
-    fn local_leases(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
-        self.inner
-            .local_leases
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn seal(&self, record: &Record) -> session_store::Result<Vec<u8>> {
         let sealed = self
             .inner
@@ -151,45 +143,23 @@ impl Store {
         encode(&sealed)
     }
 
-    /// Writes `record` as a new session ([`redis::Write::New`]) or over one that still
-    /// exists; `false` when nothing was written.
-    async fn write(&self, record: &Record, new: bool) -> session_store::Result<bool> {
-        let bytes = self.seal(record)?;
+    /// Writes `record` (see [`Write`]); `false` when nothing was written.
+    async fn write(&self, record: &Record, how: Write) -> session_store::Result<bool> {
         let id = record.id.to_string();
         let user_key = self.current_user_key(record);
-        let index = user_key
-            .as_deref()
-            .map(|key| (key, self.inner.max_sessions_per_user));
-        let written = match &self.inner.backend {
-            Backend::Sqlite(s) => {
-                let write = sqlite::SessionWrite {
-                    id: &id,
-                    record: bytes,
-                    expiry: record.expiry_date,
-                    index,
-                };
-                if new {
-                    s.create(write).await
-                } else {
-                    s.update(write).await
-                }
-            }
-            Backend::Redis(r) => {
-                let write = redis::SessionWrite {
-                    id: &id,
-                    record: bytes,
-                    expiry: record.expiry_date.unix_timestamp(),
-                    index,
-                };
-                let how = if new {
-                    redis::Write::New
-                } else {
-                    redis::Write::Existing
-                };
-                r.write(write, how).await
-            }
+        let write = SessionWrite {
+            id: &id,
+            record: self.seal(record)?,
+            expiry: record.expiry_date,
+            index: user_key
+                .as_deref()
+                .map(|key| (key, self.inner.max_sessions_per_user)),
         };
-        written.map_err(backend_error)
+        self.inner
+            .backend
+            .write(write, how)
+            .await
+            .map_err(backend_error)
     }
 
     /// Opens a stored record, or says why it is not a session.
@@ -217,22 +187,22 @@ impl Store {
 #[async_trait::async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        if let Backend::Redis(r) = &self.inner.backend {
-            let epoch = r.epoch().await.map_err(backend_error)?;
+        let epoch = self.inner.backend.epoch().await.map_err(backend_error)?;
+        if epoch > 0 {
             record
                 .data
                 .insert(EPOCH_KEY.to_owned(), serde_json::Value::from(epoch));
         }
         // A collision with an existing id: another id, sealed anew (the id is bound into
         // the ciphertext).
-        while !self.write(record, true).await? {
+        while !self.write(record, Write::New).await? {
             record.id = Id::default();
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if !self.write(record, false).await? {
+        if !self.write(record, Write::Existing).await? {
             tracing::info!(
                 "a session deleted meanwhile (logout, revocation, expiry) is not written back"
             );
@@ -242,10 +212,7 @@ impl SessionStore for Store {
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let id = session_id.to_string();
-        let (bytes, epoch) = match &self.inner.backend {
-            Backend::Sqlite(s) => (s.load(&id).await.map_err(backend_error)?, 0),
-            Backend::Redis(r) => r.load(&id).await.map_err(backend_error)?,
-        };
+        let (bytes, epoch) = self.inner.backend.load(&id).await.map_err(backend_error)?;
         let Some(bytes) = bytes else {
             return Ok(None);
         };
@@ -264,20 +231,19 @@ impl SessionStore for Store {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         let id = session_id.to_string();
-        match &self.inner.backend {
-            Backend::Sqlite(s) => s.delete(&id).await,
-            Backend::Redis(r) => {
-                // The user's index entry goes too, when the record says whose it is.
-                let user_key = r
-                    .get(&id)
-                    .await
-                    .map_err(backend_error)?
-                    .and_then(|bytes| self.open_stored(&bytes, 0).ok())
-                    .and_then(|record| self.current_user_key(&record));
-                r.delete(&id, user_key.as_deref()).await
-            }
-        }
-        .map_err(backend_error)
+        let backend = &self.inner.backend;
+        // The user's index entry goes too, when the record says whose it is.
+        let user_key = backend
+            .load(&id)
+            .await
+            .map_err(backend_error)?
+            .0
+            .and_then(|bytes| self.open_stored(&bytes, 0).ok())
+            .and_then(|record| self.current_user_key(&record));
+        backend
+            .delete(&id, user_key.as_deref())
+            .await
+            .map_err(backend_error)
     }
 }
 
@@ -290,94 +256,46 @@ impl SessionControl for Store {
     ) -> Result<Option<Lease>, StoreUnavailable> {
         let token = crate::server::security::new_nonce();
         let key = format!("fa:lease:{name}");
-        let taken = match &self.inner.backend {
-            Backend::Redis(r) => r.set_if_absent(&key, &token, ttl).await?,
-            Backend::Sqlite(_) => {
-                let mut leases = self.local_leases();
-                let now = Instant::now();
-                leases.retain(|_, (_, until)| *until > now);
-                match leases.entry(key.clone()) {
-                    std::collections::hash_map::Entry::Occupied(_) => false,
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert((token.clone(), now + ttl));
-                        true
-                    }
-                }
-            }
-        };
+        let taken = self.inner.backend.try_lease(&key, &token, ttl).await?;
         Ok(taken.then_some(Lease { name: key, token }))
     }
 
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreUnavailable> {
-        match &self.inner.backend {
-            Backend::Redis(r) => r.renew(&lease.name, &lease.token, ttl).await,
-            Backend::Sqlite(_) => {
-                let mut leases = self.local_leases();
-                Ok(match leases.get_mut(&lease.name) {
-                    Some((token, until)) if *token == lease.token => {
-                        *until = Instant::now() + ttl;
-                        true
-                    }
-                    _ => false,
-                })
-            }
-        }
+        self.inner
+            .backend
+            .renew(&lease.name, &lease.token, ttl)
+            .await
     }
 
     async fn release(&self, lease: &Lease) {
-        match &self.inner.backend {
-            Backend::Redis(r) => {
-                if let Err(e) = r.release(&lease.name, &lease.token).await {
-                    tracing::warn!(error = %e, "could not release a refresh lease; it expires by itself");
-                }
-            }
-            Backend::Sqlite(_) => {
-                let mut leases = self.local_leases();
-                if leases
-                    .get(&lease.name)
-                    .is_some_and(|(token, _)| *token == lease.token)
-                {
-                    leases.remove(&lease.name);
-                }
-            }
+        if let Err(e) = self.inner.backend.release(&lease.name, &lease.token).await {
+            tracing::warn!(error = %e, "could not release a refresh lease; it expires by itself");
         }
     }
 
     async fn end_sessions_of(&self, sub: &str) -> Result<usize, StoreUnavailable> {
         let mut ended = 0;
         for key in self.user_keys(sub) {
-            ended += match &self.inner.backend {
-                Backend::Sqlite(s) => s.end_sessions_of(&key).await?,
-                Backend::Redis(r) => r.end_sessions_of(&key).await?,
-            };
+            ended += self.inner.backend.end_user(&key).await?;
         }
         Ok(ended)
     }
 
     async fn end_all_sessions(&self) -> Result<(), StoreUnavailable> {
-        match &self.inner.backend {
-            Backend::Sqlite(s) => s.end_all_sessions().await,
-            Backend::Redis(r) => r.next_epoch().await.map(|_| ()),
-        }
+        self.inner.backend.end_all().await
     }
 
     async fn was_applied(&self, id: &str) -> Result<bool, StoreUnavailable> {
-        let key = format!("fa:once:{id}");
-        match &self.inner.backend {
-            Backend::Redis(r) => r.exists(&key).await,
-            Backend::Sqlite(s) => s.was_applied(&key).await,
-        }
+        self.inner
+            .backend
+            .was_applied(&format!("fa:once:{id}"))
+            .await
     }
 
     async fn mark_applied(&self, id: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
-        let key = format!("fa:once:{id}");
-        match &self.inner.backend {
-            Backend::Redis(r) => r.set_for(&key, ttl).await,
-            Backend::Sqlite(s) => {
-                let expiry = time::OffsetDateTime::now_utc().unix_timestamp()
-                    + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
-                s.mark_applied(&key, expiry).await
-            }
-        }
+        self.inner
+            .backend
+            .mark_applied(&format!("fa:once:{id}"), ttl)
+            .await
     }
 }

@@ -27,6 +27,7 @@ use fred::{
     },
 };
 
+use super::backend::{Backend, SessionWrite, Write};
 use crate::auth::store::StoreUnavailable;
 
 /// Longest wait for one Redis command.
@@ -109,24 +110,6 @@ pub fn parse_url(url: &str) -> Result<Config, String> {
     Config::from_url(url).map_err(|e| e.details().to_string())
 }
 
-/// How a session write treats an existing key.
-#[derive(Clone, Copy)]
-pub enum Write {
-    /// A new session: only if the id is free.
-    New,
-    /// A session being updated: only if it still exists.
-    Existing,
-}
-
-/// What to write: the session's key and record, and where to index it.
-pub struct SessionWrite<'a> {
-    pub id: &'a str,
-    pub record: Vec<u8>,
-    pub expiry: i64,
-    /// The user's index key and the most sessions a user may have.
-    pub index: Option<(&'a str, usize)>,
-}
-
 impl Redis {
     /// Connects to `url`. Waits a few seconds for the first connection; when Redis is not up
     /// yet the app starts anyway (pages that need a session answer 503 until it is). A Redis
@@ -196,14 +179,11 @@ impl Redis {
             Err(StoreUnavailable("Redis is not connected".into()))
         }
     }
+}
 
-    /// Writes a session (and indexes it); `false` when nothing was written: the id is taken
-    /// ([`Write::New`]) or the session is gone ([`Write::Existing`]).
-    pub async fn write(
-        &self,
-        session: SessionWrite<'_>,
-        how: Write,
-    ) -> Result<bool, StoreUnavailable> {
+#[async_trait::async_trait]
+impl Backend for Redis {
+    async fn write(&self, session: SessionWrite<'_>, how: Write) -> Result<bool, StoreUnavailable> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let mut keys = vec![session.id.to_owned()];
         let mut cap = 0;
@@ -213,9 +193,9 @@ impl Redis {
         }
         let args: Vec<Value> = vec![
             session.id.into(),
-            session.expiry.into(),
+            session.expiry.unix_timestamp().into(),
             now.into(),
-            (cap as i64).into(),
+            i64::try_from(cap).unwrap_or(i64::MAX).into(),
             Value::Bytes(session.record.into()),
             match how {
                 Write::New => "NX",
@@ -231,8 +211,8 @@ impl Redis {
         Ok(written == 1)
     }
 
-    /// The stored record of `id` and the application's revocation epoch, in one round trip.
-    pub async fn load(&self, id: &str) -> Result<(Option<Vec<u8>>, u64), StoreUnavailable> {
+    /// The record and the epoch in one round trip.
+    async fn load(&self, id: &str) -> Result<(Option<Vec<u8>>, u64), StoreUnavailable> {
         let values: Vec<Value> = self
             .client()?
             .mget(vec![id.to_owned(), EPOCH_KEY.to_owned()])
@@ -243,20 +223,12 @@ impl Redis {
         Ok((record, epoch))
     }
 
-    /// The application's revocation epoch.
-    pub async fn epoch(&self) -> Result<u64, StoreUnavailable> {
+    async fn epoch(&self) -> Result<u64, StoreUnavailable> {
         let epoch: Option<u64> = self.client()?.get(EPOCH_KEY).await.map_err(unavailable)?;
         Ok(epoch.unwrap_or(0))
     }
 
-    /// Ends every session of the application: each carries the epoch it was written in, and
-    /// one from before this call no longer loads.
-    pub async fn next_epoch(&self) -> Result<u64, StoreUnavailable> {
-        self.client()?.incr(EPOCH_KEY).await.map_err(unavailable)
-    }
-
-    /// Deletes a session and, when its user is known, its index entry.
-    pub async fn delete(&self, id: &str, user_key: Option<&str>) -> Result<(), StoreUnavailable> {
+    async fn delete(&self, id: &str, user_key: Option<&str>) -> Result<(), StoreUnavailable> {
         let keys: Vec<String> = std::iter::once(id.to_owned())
             .chain(user_key.map(user_index))
             .collect();
@@ -268,14 +240,8 @@ impl Redis {
         Ok(())
     }
 
-    /// The raw record of `id`, if any (to find its user before deleting it).
-    pub async fn get(&self, id: &str) -> Result<Option<Vec<u8>>, StoreUnavailable> {
-        let value: Value = self.client()?.get(id).await.map_err(unavailable)?;
-        Ok(value.as_bytes().map(<[u8]>::to_vec))
-    }
-
-    /// Ends every session in a user's index, [`REVOKE_BATCH`] per command.
-    pub async fn end_sessions_of(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
+    /// [`REVOKE_BATCH`] sessions per command, so other requests are served in between.
+    async fn end_user(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
         let keys = vec![user_index(user_key), legacy_user_index(user_key)];
         let mut ended = 0;
         loop {
@@ -284,15 +250,22 @@ impl Redis {
                 .eval(END_USER_SCRIPT, keys.clone(), vec![REVOKE_BATCH as i64])
                 .await
                 .map_err(unavailable)?;
-            ended += deleted.max(0) as usize;
+            ended += usize::try_from(deleted).unwrap_or(0);
             if taken == 0 {
                 return Ok(ended);
             }
         }
     }
 
-    /// `SET key token NX PX ttl`: true when the key was free.
-    pub async fn set_if_absent(
+    /// One `INCR`: every session carries the epoch it was written in, and one from before
+    /// this call no longer loads (it is deleted when read).
+    async fn end_all(&self) -> Result<(), StoreUnavailable> {
+        let _: u64 = self.client()?.incr(EPOCH_KEY).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// `SET key token NX PX ttl`.
+    async fn try_lease(
         &self,
         key: &str,
         token: &str,
@@ -312,28 +285,7 @@ impl Redis {
         Ok(set.is_some())
     }
 
-    /// `SET key 1 PX ttl`.
-    pub async fn set_for(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
-        let _: Option<String> = self
-            .client()?
-            .set(key, "1", Some(Expiration::PX(millis(ttl))), None, false)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    pub async fn exists(&self, key: &str) -> Result<bool, StoreUnavailable> {
-        let count: i64 = self.client()?.exists(key).await.map_err(unavailable)?;
-        Ok(count > 0)
-    }
-
-    /// Extends the lease `key` to `ttl` if it still holds `token`.
-    pub async fn renew(
-        &self,
-        key: &str,
-        token: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreUnavailable> {
+    async fn renew(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreUnavailable> {
         let renewed: i64 = self
             .client()?
             .eval(
@@ -346,10 +298,24 @@ impl Redis {
         Ok(renewed == 1)
     }
 
-    pub async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
+    async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
         let _: i64 = self
             .client()?
             .eval(RELEASE_SCRIPT, vec![key.to_owned()], vec![token.to_owned()])
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable> {
+        let count: i64 = self.client()?.exists(key).await.map_err(unavailable)?;
+        Ok(count > 0)
+    }
+
+    async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
+        let _: Option<String> = self
+            .client()?
+            .set(key, "1", Some(Expiration::PX(millis(ttl))), None, false)
             .await
             .map_err(unavailable)?;
         Ok(())

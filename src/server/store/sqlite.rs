@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
+use super::backend::{Backend, LocalLeases, SessionWrite, Write};
 use crate::{auth::store::StoreUnavailable, server::StartupError};
 
 const MIGRATIONS: [&str; 4] = [
@@ -33,80 +34,60 @@ pub struct Sqlite {
     /// tower-sessions' store, for its table and its expired-session cleanup.
     store: SqliteStore,
     pool: SqlitePool,
+    leases: std::sync::Arc<LocalLeases>,
 }
 
 fn unavailable(e: sqlx::Error) -> StoreUnavailable {
     StoreUnavailable(e.to_string())
 }
 
-/// A session write: the sealed record and where to index it.
-pub struct SessionWrite<'a> {
-    pub id: &'a str,
-    pub record: Vec<u8>,
-    pub expiry: OffsetDateTime,
-    /// The user's index key and the most sessions a user may have.
-    pub index: Option<(&'a str, usize)>,
-}
-
-impl Sqlite {
-    /// Inserts a new session; `false` when the id is taken.
-    pub async fn create(&self, session: SessionWrite<'_>) -> Result<bool, StoreUnavailable> {
+#[async_trait::async_trait]
+impl Backend for Sqlite {
+    async fn write(&self, session: SessionWrite<'_>, how: Write) -> Result<bool, StoreUnavailable> {
+        let statement = match how {
+            Write::New => {
+                "insert or ignore into tower_sessions (data, expiry_date, id) values (?, ?, ?)"
+            }
+            Write::Existing => "update tower_sessions set data = ?, expiry_date = ? where id = ?",
+        };
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let inserted = sqlx::query(
-            "insert or ignore into tower_sessions (id, data, expiry_date) values (?, ?, ?)",
-        )
-        .bind(session.id)
-        .bind(&session.record)
-        .bind(session.expiry)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?
-        .rows_affected();
-        if inserted == 1 {
-            index(&mut tx, &session).await.map_err(unavailable)?;
-        }
-        tx.commit().await.map_err(unavailable)?;
-        Ok(inserted == 1)
-    }
-
-    /// Updates a session that still exists: a session deleted meanwhile (logout, revocation,
-    /// expiry) stays deleted. `false` when there was none.
-    pub async fn update(&self, session: SessionWrite<'_>) -> Result<bool, StoreUnavailable> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let updated =
-            sqlx::query("update tower_sessions set data = ?, expiry_date = ? where id = ?")
-                .bind(&session.record)
-                .bind(session.expiry)
-                .bind(session.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?
-                .rows_affected();
-        if updated == 1 {
-            index(&mut tx, &session).await.map_err(unavailable)?;
-        }
-        tx.commit().await.map_err(unavailable)?;
-        Ok(updated == 1)
-    }
-
-    /// The stored record of a session that has not expired.
-    pub async fn load(&self, id: &str) -> Result<Option<Vec<u8>>, StoreUnavailable> {
-        sqlx::query_scalar("select data from tower_sessions where id = ? and expiry_date > ?")
-            .bind(id)
-            .bind(OffsetDateTime::now_utc())
-            .fetch_optional(&self.pool)
+        let written = sqlx::query(statement)
+            .bind(&session.record)
+            .bind(session.expiry)
+            .bind(session.id)
+            .execute(&mut *tx)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?
+            .rows_affected();
+        if written == 1 {
+            index(&mut tx, &session).await.map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(written == 1)
     }
 
-    /// Deletes a session and its index entries.
-    pub async fn delete(&self, id: &str) -> Result<(), StoreUnavailable> {
+    async fn load(&self, id: &str) -> Result<(Option<Vec<u8>>, u64), StoreUnavailable> {
+        let record =
+            sqlx::query_scalar("select data from tower_sessions where id = ? and expiry_date > ?")
+                .bind(id)
+                .bind(OffsetDateTime::now_utc())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok((record, 0))
+    }
+
+    async fn epoch(&self) -> Result<u64, StoreUnavailable> {
+        Ok(0)
+    }
+
+    async fn delete(&self, id: &str, _user_key: Option<&str>) -> Result<(), StoreUnavailable> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        for table in [
+        for statement in [
             "delete from tower_sessions where id = ?",
             "delete from fa_user_sessions where session_id = ?",
         ] {
-            sqlx::query(table)
+            sqlx::query(statement)
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -115,7 +96,7 @@ impl Sqlite {
         tx.commit().await.map_err(unavailable)
     }
 
-    pub async fn end_sessions_of(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
+    async fn end_user(&self, user_key: &str) -> Result<usize, StoreUnavailable> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let deleted = sqlx::query(
             "delete from tower_sessions where id in (select session_id from fa_user_sessions where user_key = ?)",
@@ -134,7 +115,7 @@ impl Sqlite {
         Ok(deleted as usize)
     }
 
-    pub async fn end_all_sessions(&self) -> Result<(), StoreUnavailable> {
+    async fn end_all(&self) -> Result<(), StoreUnavailable> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         for statement in ["delete from tower_sessions", "delete from fa_user_sessions"] {
             sqlx::query(statement)
@@ -145,10 +126,28 @@ impl Sqlite {
         tx.commit().await.map_err(unavailable)
     }
 
-    pub async fn was_applied(&self, id: &str) -> Result<bool, StoreUnavailable> {
+    async fn try_lease(
+        &self,
+        key: &str,
+        token: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreUnavailable> {
+        Ok(self.leases.try_take(key, token, ttl))
+    }
+
+    async fn renew(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreUnavailable> {
+        Ok(self.leases.renew(key, token, ttl))
+    }
+
+    async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
+        self.leases.release(key, token);
+        Ok(())
+    }
+
+    async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable> {
         let found: Option<i64> =
             sqlx::query_scalar("select 1 from fa_once where id = ? and expiry >= ?")
-                .bind(id)
+                .bind(key)
                 .bind(OffsetDateTime::now_utc().unix_timestamp())
                 .fetch_optional(&self.pool)
                 .await
@@ -156,16 +155,20 @@ impl Sqlite {
         Ok(found.is_some())
     }
 
-    pub async fn mark_applied(&self, id: &str, expiry: i64) -> Result<(), StoreUnavailable> {
+    async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
+        let expiry = OffsetDateTime::now_utc().unix_timestamp()
+            + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         sqlx::query("insert or replace into fa_once (id, expiry) values (?, ?)")
-            .bind(id)
+            .bind(key)
             .bind(expiry)
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
         Ok(())
     }
+}
 
+impl Sqlite {
     /// Drops what has expired from the app's own tables.
     async fn delete_expired_rows(&self) -> Result<(), sqlx::Error> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -243,7 +246,11 @@ pub async fn open(path: &Path, cleanup_every: Duration) -> Result<Sqlite, Startu
     for migration in MIGRATIONS {
         sqlx::query(migration).execute(&pool).await.map_err(error)?;
     }
-    let sqlite = Sqlite { store, pool };
+    let sqlite = Sqlite {
+        store,
+        pool,
+        leases: Default::default(),
+    };
     tokio::spawn(delete_expired_sessions(sqlite.clone(), cleanup_every));
     Ok(sqlite)
 }
