@@ -110,14 +110,17 @@ async fn serve() -> Result<(), StartupError> {
 /// The whole app as one service: pages, server functions, static files, sessions, and the
 /// security layers around them. Serve it with `axum::serve(listener, Shared::new(app))`
 /// (`tower::make::Shared`); tests do, to run the real server on a port of their own.
-pub type App = tower::util::BoxCloneSyncService<
+pub type AppService = tower::util::BoxCloneSyncService<
     http::Request<axum::body::Body>,
     axum::response::Response,
     std::convert::Infallible,
 >;
 
-/// Builds the [`App`].
-pub async fn app(config: Config, leptos_options: LeptosOptions) -> Result<App, StartupError> {
+/// Builds the [`AppService`].
+pub async fn app(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppService, StartupError> {
     warn_about_development_settings(&config);
     let stylesheet: Arc<str> = static_files::stylesheet_href(&leptos_options)
         .map_err(StartupError::Leptos)?
@@ -226,7 +229,7 @@ fn around(
     csp: Arc<security::ContentSecurityPolicy>,
     session_cookie: &'static str,
     hsts: Option<HeaderValue>,
-) -> App {
+) -> AppService {
     let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(
         // Method and path only: the callback's query string carries the authorization code.
         |request: &http::Request<axum::body::Body>| {
@@ -260,7 +263,7 @@ fn around(
             security::content_security_policy,
         ))
         .service(app);
-    App::new(stack)
+    AppService::new(stack)
 }
 
 /// The app's routes, generated once per process.

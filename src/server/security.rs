@@ -121,8 +121,13 @@ pub fn provide_nonce_to_leptos() {
     }
 }
 
-/// Where Leptos serves the server functions (`#[server(prefix = "/auth")]`).
-const SERVER_FN_PREFIX: &str = "/auth/";
+/// Where Leptos serves the server functions: the directory of their paths (`/auth/`),
+/// read from the functions themselves so that this guard cannot drift from them.
+fn server_fn_prefix() -> &'static str {
+    use leptos::server_fn::ServerFn as _;
+    let path = <crate::auth::Logout>::PATH;
+    &path[..=path.rfind('/').unwrap_or(0)]
+}
 
 /// Refuses server-function calls from other sites (login CSRF, logout CSRF): the `Origin`
 /// must be the app's own; a request without `Origin` must say `Sec-Fetch-Site: same-origin`
@@ -139,7 +144,7 @@ pub async fn same_origin_only(
     request: Request,
     next: Next,
 ) -> Response {
-    if !request.uri().path().starts_with(SERVER_FN_PREFIX) {
+    if !request.uri().path().starts_with(server_fn_prefix()) {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -159,4 +164,25 @@ pub async fn same_origin_only(
         "cross-site request to a server function refused"
     );
     guard.pages.response(AuthError::CrossSiteRequest)
+}
+
+#[cfg(test)]
+mod server_fn_prefix_tests {
+    use leptos::server_fn::ServerFn;
+
+    use crate::auth::{CurrentUser, FinishLogin, Logout, StartLogin};
+
+    #[test]
+    fn every_server_function_is_under_the_guarded_prefix() {
+        let prefix = super::server_fn_prefix();
+        assert_eq!(prefix, "/auth/");
+        for path in [
+            <StartLogin as ServerFn>::PATH,
+            <FinishLogin as ServerFn>::PATH,
+            <Logout as ServerFn>::PATH,
+            <CurrentUser as ServerFn>::PATH,
+        ] {
+            assert!(path.starts_with(prefix), "{path} is not guarded");
+        }
+    }
 }
