@@ -24,7 +24,7 @@ use url::Url;
 
 use super::{
     pending::{Lookup, PendingLogin, PendingLogins},
-    provider::{error_chain, Provider, ProviderClient},
+    provider::{error_chain, promises_response_iss, Provider, ProviderClient},
     return_to,
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
@@ -132,6 +132,8 @@ impl AuthService {
             tracing::warn!(age_secs = age, "pending login expired");
             return Err(AuthError::LoginExpired);
         }
+        // Error responses name their issuer too (RFC 9207), so this comes first.
+        self.check_response_issuer(params.iss.as_deref()).await?;
         if let Some(error) = params.error.as_deref() {
             let description = params.error_description.as_deref().unwrap_or("");
             tracing::warn!(
@@ -154,6 +156,30 @@ impl AuthService {
         session.complete_login(&user).await?;
         tracing::info!(sub = ?user.claims.get("sub"), "login completed");
         Ok(pending.return_to)
+    }
+
+    /// RFC 9207, the mix-up defence: an authorization response that names an issuer must name
+    /// ours, exactly; one that names none is refused when the provider promises to name it.
+    /// Checked before the code goes anywhere: a code meant for another provider is never
+    /// redeemed at ours.
+    async fn check_response_issuer(&self, iss: Option<&str>) -> Result<(), AuthError> {
+        match iss {
+            Some(iss) if iss == self.settings.issuer => Ok(()),
+            Some(iss) => {
+                tracing::warn!(
+                    iss = %truncate(iss),
+                    "callback from another issuer (mix-up attack?): refused before redeeming the code"
+                );
+                Err(AuthError::IssuerMismatch)
+            }
+            None if promises_response_iss(&*self.provider.metadata().await?) => {
+                tracing::warn!(
+                    "callback without iss although the provider promises it (mix-up attack?): refused"
+                );
+                Err(AuthError::IssuerMismatch)
+            }
+            None => Ok(()),
+        }
     }
 
     /// A callback whose state matches no attempt of this browser: a reload of `/callback`
