@@ -24,7 +24,7 @@ use url::Url;
 
 use super::{
     pending::{Lookup, PendingLogin, PendingLogins},
-    provider::{error_chain, promises_response_iss, Provider, ProviderClient},
+    provider::{error_chain, promises_response_iss, provider_text, Provider, ProviderClient},
     return_to,
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
@@ -137,8 +137,8 @@ impl AuthService {
         if let Some(error) = params.error.as_deref() {
             let description = params.error_description.as_deref().unwrap_or("");
             tracing::warn!(
-                error = %truncate(error),
-                description = %truncate(description),
+                error = %provider_text(error),
+                description = %provider_text(description),
                 "the provider returned an error to the callback"
             );
             return Err(if error == "access_denied" {
@@ -167,7 +167,7 @@ impl AuthService {
             Some(iss) if iss == self.settings.issuer => Ok(()),
             Some(iss) => {
                 tracing::warn!(
-                    iss = %truncate(iss),
+                    iss = %provider_text(iss),
                     "callback from another issuer (mix-up attack?): refused before redeeming the code"
                 );
                 Err(AuthError::IssuerMismatch)
@@ -338,15 +338,15 @@ fn token_error<RE: std::error::Error + 'static>(
     match &error {
         RequestTokenError::ServerResponse(response) => match response.error() {
             CoreErrorResponseType::InvalidGrant | CoreErrorResponseType::InvalidRequest => {
-                tracing::warn!(error = %response, "the provider rejected the authorization code");
+                tracing::warn!(error = %provider_text(&response.to_string()), "the provider rejected the authorization code");
                 AuthError::CodeRejected
             }
             CoreErrorResponseType::InvalidClient | CoreErrorResponseType::UnauthorizedClient => {
-                tracing::error!(error = %response, "the provider rejected this client: check CLIENT_ID and CLIENT_SECRET");
+                tracing::error!(error = %provider_text(&response.to_string()), "the provider rejected this client: check CLIENT_ID and CLIENT_SECRET");
                 AuthError::Unexpected
             }
             _ => {
-                tracing::error!(error = %response, "the provider refused the token request");
+                tracing::error!(error = %provider_text(&response.to_string()), "the provider refused the token request");
                 AuthError::ProviderBadResponse
             }
         },
@@ -371,12 +371,4 @@ fn raw_claims(jwt: &str) -> Option<Map<String, Value>> {
         Value::Object(map) => Some(map),
         _ => None,
     }
-}
-
-/// Provider-supplied text goes to the log bounded and on one line.
-fn truncate(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

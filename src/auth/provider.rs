@@ -252,14 +252,55 @@ fn discovery_error(
     }
 }
 
-/// An error with its sources, for the log.
+/// An error with its sources, for the log. Each message is cleaned like [`provider_text`]:
+/// parse errors quote what the provider sent.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
+    let mut out = provider_text(&error.to_string());
     let mut source = error.source();
     while let Some(cause) = source {
         out.push_str(": ");
-        out.push_str(&cause.to_string());
+        out.push_str(&provider_text(&cause.to_string()));
         source = cause.source();
     }
     out
+}
+
+/// Longest provider-supplied text one log field carries, in characters.
+const PROVIDER_TEXT_MAX_CHARS: usize = 200;
+
+/// Text the provider chose (an error code or description, an issuer, a message quoting its
+/// answer), as it goes to the log: cut to 200 characters, and every control character
+/// (newlines among them), line or paragraph separator and bidirectional override replaced by
+/// a space, so it stays one field of one line and cannot forge a log line of its own.
+pub fn provider_text(text: &str) -> String {
+    text.chars()
+        .take(PROVIDER_TEXT_MAX_CHARS)
+        .map(|c| if breaks_a_log_line(c) { ' ' } else { c })
+        .collect()
+}
+
+fn breaks_a_log_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_text_is_one_bounded_line() {
+        let hostile = format!("bad\r\nFAKE\u{2028}LINE\u{202e}\t{}", "x".repeat(5000));
+        let cleaned = provider_text(&hostile);
+        assert!(cleaned.starts_with("bad  FAKE LINE  x"), "{cleaned}");
+        assert_eq!(cleaned.chars().count(), 200);
+        assert_eq!(provider_text("invalid_grant"), "invalid_grant");
+        assert_eq!(
+            provider_text("e\u{301}t\u{e9} \u{1F600}"),
+            "e\u{301}t\u{e9} \u{1F600}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod logs;
 pub mod provider;
 pub mod redis;
 pub mod refresh;
