@@ -21,6 +21,10 @@ pub enum AuthError {
     /// The callback's `state` is not the one this browser session was given.
     #[error("state mismatch")]
     StateMismatch,
+    /// The callback names another issuer than the configured one, or none although the
+    /// provider promises it (RFC 9207): a mix-up, a code meant for another provider.
+    #[error("issuer mismatch")]
+    IssuerMismatch,
     /// The login was started too long ago.
     #[error("login expired")]
     LoginExpired,
@@ -64,6 +68,7 @@ impl AuthError {
             Self::ProviderRejected
             | Self::NoLoginInProgress
             | Self::StateMismatch
+            | Self::IssuerMismatch
             | Self::LoginExpired
             | Self::MissingCode
             | Self::CodeRejected
@@ -102,6 +107,9 @@ impl AuthError {
             }
             Self::StateMismatch => {
                 "This login response does not belong to the login started in this browser. Please start the login again."
+            }
+            Self::IssuerMismatch => {
+                "This login response did not come from the identity provider this site uses. Please start the login again."
             }
             Self::LoginExpired => "The login took too long and has expired. Please start it again.",
             Self::MissingCode => "The login response is incomplete. Please start the login again.",

@@ -148,6 +148,8 @@ async function checkDiscoveryAndJwks(idp) {
   for (const method of ['client_secret_basic', 'client_secret_post']) {
     assert.ok(discovery.token_endpoint_auth_methods_supported.includes(method), `discovery lists ${method}`);
   }
+  // FusionAuth 1.69 (RFC 9207): the app then refuses a callback without `iss`.
+  assert.equal(discovery.authorization_response_iss_parameter_supported, true, 'discovery promises iss (RFC 9207)');
   console.log('ok discovery');
 
   const jwks = await (await fetch(discovery.jwks_uri)).json();

@@ -24,7 +24,7 @@ use url::Url;
 
 use super::{
     pending::{Lookup, PendingLogin, PendingLogins},
-    provider::{error_chain, Provider, ProviderClient},
+    provider::{error_chain, promises_response_iss, provider_text, Provider, ProviderClient},
     return_to,
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
@@ -132,11 +132,13 @@ impl AuthService {
             tracing::warn!(age_secs = age, "pending login expired");
             return Err(AuthError::LoginExpired);
         }
+        // Error responses name their issuer too (RFC 9207), so this comes first.
+        self.check_response_issuer(params.iss.as_deref()).await?;
         if let Some(error) = params.error.as_deref() {
             let description = params.error_description.as_deref().unwrap_or("");
             tracing::warn!(
-                error = %truncate(error),
-                description = %truncate(description),
+                error = %provider_text(error),
+                description = %provider_text(description),
                 "the provider returned an error to the callback"
             );
             return Err(if error == "access_denied" {
@@ -154,6 +156,30 @@ impl AuthService {
         session.complete_login(&user).await?;
         tracing::info!(sub = ?user.claims.get("sub"), "login completed");
         Ok(pending.return_to)
+    }
+
+    /// RFC 9207, the mix-up defence: an authorization response that names an issuer must name
+    /// ours, exactly; one that names none is refused when the provider promises to name it.
+    /// Checked before the code goes anywhere: a code meant for another provider is never
+    /// redeemed at ours.
+    async fn check_response_issuer(&self, iss: Option<&str>) -> Result<(), AuthError> {
+        match iss {
+            Some(iss) if iss == self.settings.issuer => Ok(()),
+            Some(iss) => {
+                tracing::warn!(
+                    iss = %provider_text(iss),
+                    "callback from another issuer (mix-up attack?): refused before redeeming the code"
+                );
+                Err(AuthError::IssuerMismatch)
+            }
+            None if promises_response_iss(&*self.provider.metadata().await?) => {
+                tracing::warn!(
+                    "callback without iss although the provider promises it (mix-up attack?): refused"
+                );
+                Err(AuthError::IssuerMismatch)
+            }
+            None => Ok(()),
+        }
     }
 
     /// A callback whose state matches no attempt of this browser: a reload of `/callback`
@@ -333,15 +359,15 @@ fn token_error<RE: std::error::Error + 'static>(
     match &error {
         RequestTokenError::ServerResponse(response) => match response.error() {
             CoreErrorResponseType::InvalidGrant | CoreErrorResponseType::InvalidRequest => {
-                tracing::warn!(error = %response, "the provider rejected the authorization code");
+                tracing::warn!(error = %provider_text(&response.to_string()), "the provider rejected the authorization code");
                 AuthError::CodeRejected
             }
             CoreErrorResponseType::InvalidClient | CoreErrorResponseType::UnauthorizedClient => {
-                tracing::error!(error = %response, "the provider rejected this client: check CLIENT_ID and CLIENT_SECRET");
+                tracing::error!(error = %provider_text(&response.to_string()), "the provider rejected this client: check CLIENT_ID and CLIENT_SECRET");
                 AuthError::Unexpected
             }
             _ => {
-                tracing::error!(error = %response, "the provider refused the token request");
+                tracing::error!(error = %provider_text(&response.to_string()), "the provider refused the token request");
                 AuthError::ProviderBadResponse
             }
         },
@@ -366,12 +392,4 @@ fn raw_claims(jwt: &str) -> Option<Map<String, Value>> {
         Value::Object(map) => Some(map),
         _ => None,
     }
-}
-
-/// Provider-supplied text goes to the log bounded and on one line.
-fn truncate(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

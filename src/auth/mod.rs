@@ -33,6 +33,8 @@ pub mod webhook;
 pub struct CallbackParams {
     pub code: Option<String>,
     pub state: Option<String>,
+    /// The issuer the response comes from (RFC 9207; FusionAuth since 1.69).
+    pub iss: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
 }

@@ -13,15 +13,57 @@ use std::{
 };
 
 use openidconnect::{
-    core::{CoreClient, CoreJsonWebKeySet},
-    ClientId, ClientSecret, DiscoveryError, HttpClientError, IssuerUrl, ProviderMetadataWithLogout,
-    RedirectUrl,
+    core::{
+        CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod,
+        CoreGrantType, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
+        CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType,
+        CoreSubjectIdentifierType,
+    },
+    AdditionalProviderMetadata, ClientId, ClientSecret, DiscoveryError, HttpClientError, IssuerUrl,
+    LogoutProviderMetadata, RedirectUrl,
 };
 use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
 use super::settings::AuthSettings;
 use crate::error::AuthError;
+
+/// Discovery fields the app reads beyond the core ones and RP-initiated logout's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ExtraProviderMetadata {
+    /// RFC 9207: every authorization response names its issuer (`iss`); FusionAuth since 1.69.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+}
+
+impl AdditionalProviderMetadata for ExtraProviderMetadata {}
+
+/// The provider's discovery document as the app reads it: `openidconnect`'s
+/// `ProviderMetadataWithLogout` plus [`ExtraProviderMetadata`].
+pub type ProviderMetadata = openidconnect::ProviderMetadata<
+    LogoutProviderMetadata<ExtraProviderMetadata>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// Whether the provider promises `iss` in every authorization response (RFC 9207).
+pub fn promises_response_iss(metadata: &ProviderMetadata) -> bool {
+    metadata
+        .additional_metadata()
+        .additional_metadata
+        .authorization_response_iss_parameter_supported
+        == Some(true)
+}
 
 /// The client type `from_provider_metadata` gives: auth URL set, token and userinfo URLs
 /// taken from discovery.
@@ -54,7 +96,7 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error>
 pub struct Provider {
     settings: Arc<AuthSettings>,
     http: reqwest::Client,
-    metadata: RwLock<Option<Arc<ProviderMetadataWithLogout>>>,
+    metadata: RwLock<Option<Arc<ProviderMetadata>>>,
     /// Held while discovery or a JWKS refetch runs, so there is one fetch at a time and the
     /// requests that wait for it share its result.
     fetch: Mutex<FetchState>,
@@ -103,7 +145,7 @@ impl Provider {
     }
 
     /// The provider's metadata (with its JWKS), discovering it on first use.
-    pub async fn metadata(&self) -> Result<Arc<ProviderMetadataWithLogout>, AuthError> {
+    pub async fn metadata(&self) -> Result<Arc<ProviderMetadata>, AuthError> {
         if let Some(metadata) = self.metadata.read().await.as_ref() {
             return Ok(metadata.clone());
         }
@@ -124,12 +166,12 @@ impl Provider {
         Ok(discovered)
     }
 
-    async fn discover(&self) -> Result<ProviderMetadataWithLogout, AuthError> {
+    async fn discover(&self) -> Result<ProviderMetadata, AuthError> {
         let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| {
             tracing::error!(error = %e, "ISSUER is not a valid issuer URL");
             AuthError::Unexpected
         })?;
-        let discovered = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+        let discovered = ProviderMetadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| discovery_error(&self.settings.issuer, e))?;
         tracing::info!(issuer = %self.settings.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
@@ -137,7 +179,7 @@ impl Provider {
     }
 
     /// The metadata if discovery has already succeeded; never waits or fetches.
-    pub async fn cached_metadata(&self) -> Option<Arc<ProviderMetadataWithLogout>> {
+    pub async fn cached_metadata(&self) -> Option<Arc<ProviderMetadata>> {
         self.metadata.read().await.clone()
     }
 
@@ -145,7 +187,7 @@ impl Provider {
     /// metadata to verify with again. Within [`JWKS_REFETCH_INTERVAL`] of the last refetch it
     /// fetches nothing and returns the current metadata: a request that waited for another's
     /// refetch then verifies with the keys that refetch brought.
-    pub async fn refetch_jwks(&self) -> Result<Arc<ProviderMetadataWithLogout>, AuthError> {
+    pub async fn refetch_jwks(&self) -> Result<Arc<ProviderMetadata>, AuthError> {
         let mut state = self.fetch.lock().await;
         // Not `self.metadata()`: that takes the lock held here.
         let Some(current) = self.metadata.read().await.clone() else {
@@ -177,7 +219,7 @@ impl Provider {
     }
 
     /// An OIDC client for this app, configured from the provider's metadata.
-    pub fn client(&self, metadata: &ProviderMetadataWithLogout) -> ProviderClient {
+    pub fn client(&self, metadata: &ProviderMetadata) -> ProviderClient {
         CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(self.settings.client_id.clone()),
@@ -210,14 +252,55 @@ fn discovery_error(
     }
 }
 
-/// An error with its sources, for the log.
+/// An error with its sources, for the log. Each message is cleaned like [`provider_text`]:
+/// parse errors quote what the provider sent.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
+    let mut out = provider_text(&error.to_string());
     let mut source = error.source();
     while let Some(cause) = source {
         out.push_str(": ");
-        out.push_str(&cause.to_string());
+        out.push_str(&provider_text(&cause.to_string()));
         source = cause.source();
     }
     out
+}
+
+/// Longest provider-supplied text one log field carries, in characters.
+const PROVIDER_TEXT_MAX_CHARS: usize = 200;
+
+/// Text the provider chose (an error code or description, an issuer, a message quoting its
+/// answer), as it goes to the log: cut to 200 characters, and every control character
+/// (newlines among them), line or paragraph separator and bidirectional override replaced by
+/// a space, so it stays one field of one line and cannot forge a log line of its own.
+pub fn provider_text(text: &str) -> String {
+    text.chars()
+        .take(PROVIDER_TEXT_MAX_CHARS)
+        .map(|c| if breaks_a_log_line(c) { ' ' } else { c })
+        .collect()
+}
+
+fn breaks_a_log_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_text_is_one_bounded_line() {
+        let hostile = format!("bad\r\nFAKE\u{2028}LINE\u{202e}\t{}", "x".repeat(5000));
+        let cleaned = provider_text(&hostile);
+        assert!(cleaned.starts_with("bad  FAKE LINE  x"), "{cleaned}");
+        assert_eq!(cleaned.chars().count(), 200);
+        assert_eq!(provider_text("invalid_grant"), "invalid_grant");
+        assert_eq!(
+            provider_text("e\u{301}t\u{e9} \u{1F600}"),
+            "e\u{301}t\u{e9} \u{1F600}"
+        );
+    }
 }

@@ -312,15 +312,16 @@ enum RefreshFailure {
 fn refresh_error<RE: std::error::Error + 'static>(
     error: RequestTokenError<RE, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
 ) -> RefreshFailure {
+    use super::provider::provider_text;
     match &error {
         RequestTokenError::ServerResponse(response)
             if *response.error() == CoreErrorResponseType::InvalidGrant =>
         {
-            tracing::info!(error = %response, "the provider refused the refresh token");
+            tracing::info!(error = %provider_text(&response.to_string()), "the provider refused the refresh token");
             RefreshFailure::Refused
         }
         RequestTokenError::ServerResponse(response) => {
-            tracing::error!(error = %response, "the provider refused the refresh request");
+            tracing::error!(error = %provider_text(&response.to_string()), "the provider refused the refresh request");
             RefreshFailure::Failed
         }
         RequestTokenError::Request(_) => {

@@ -35,6 +35,9 @@ pub struct AuthSettings {
     pub refresh_skew: Duration,
     /// The HMAC secret FusionAuth signs its webhooks with; `None`: webhooks are refused.
     pub webhook_secret: Option<SecretString>,
+    /// The secret being replaced while FusionAuth's HMAC key rotates: its signatures are
+    /// still accepted.
+    pub previous_webhook_secret: Option<SecretString>,
     pub cookies: CookieSettings,
 }
 
@@ -72,6 +75,10 @@ impl std::fmt::Debug for AuthSettings {
             .field(
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "previous_webhook_secret",
+                &self.previous_webhook_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("cookies", &self.cookies)
             .finish_non_exhaustive()

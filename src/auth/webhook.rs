@@ -19,7 +19,7 @@ use axum::{
 use base64::Engine as _;
 use http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -75,7 +75,8 @@ pub async fn receive(
         tracing::warn!("a webhook arrived but WEBHOOK_SIGNING_SECRET is not set: refused");
         return StatusCode::NOT_FOUND.into_response();
     };
-    if let Err(why) = verify(secret.expose_secret(), &headers, &body) {
+    let previous = auth.settings().previous_webhook_secret.as_ref();
+    if let Err(why) = verify(std::iter::once(secret).chain(previous), &headers, &body) {
         tracing::warn!(why, "webhook refused");
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -87,8 +88,14 @@ pub async fn receive(
         }
     };
     let event = envelope.event;
-    let age_ms = super::flow::now().saturating_mul(1000) - event.create_instant.unwrap_or(0);
-    if event.create_instant.is_some() && age_ms > REPLAY_WINDOW.as_millis() as i64 {
+    // FusionAuth dates every event. Without a date the age check cannot run, and the event
+    // could be replayed once its replay record has expired.
+    let Some(created) = event.create_instant else {
+        tracing::warn!(event = %event.kind, "webhook without createInstant: refused");
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let age_ms = super::flow::now().saturating_mul(1000) - created;
+    if age_ms > REPLAY_WINDOW.as_millis() as i64 {
         tracing::warn!(event = %event.kind, age_secs = age_ms / 1000, "webhook too old: refused");
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -139,8 +146,14 @@ fn store_down(e: StoreUnavailable) -> Response {
     StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
 
-/// The signature JWT is valid for this secret and its body hash is the body's.
-fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+/// The signature JWT is valid for one of `secrets` (`WEBHOOK_SIGNING_SECRET`, and while
+/// FusionAuth's HMAC key rotates, when either key may sign, `WEBHOOK_SIGNING_SECRET_PREVIOUS`)
+/// and its body hash is the body's.
+fn verify<'a>(
+    secrets: impl IntoIterator<Item = &'a SecretString>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), &'static str> {
     let token = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -149,13 +162,14 @@ fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static
     validation.required_spec_claims.clear();
     validation.validate_aud = false;
     validation.leeway = 60;
-    let claims = jsonwebtoken::decode::<Signature>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .map_err(|_| "bad signature")?
-    .claims;
+    let claims = secrets
+        .into_iter()
+        .find_map(|secret| {
+            let key = DecodingKey::from_secret(secret.expose_secret().as_bytes());
+            jsonwebtoken::decode::<Signature>(token, &key, &validation).ok()
+        })
+        .ok_or("bad signature")?
+        .claims;
     let actual = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
     if bool::from(
         actual

@@ -1,8 +1,9 @@
 //! The app's configuration: one typed value, read once at start-up from the environment.
 //!
 //! Every variable has a development default (see `crate::defaults`) except `APP_SECRET_KEY`,
-//! which a release build refuses to run without. A malformed variable stops start-up with one
-//! line naming the variable and the fix.
+//! which a release build refuses to run without. A release build has no default for
+//! `WEBHOOK_SIGNING_SECRET` either (webhooks are then refused). A malformed variable stops
+//! start-up with one line naming the variable and the fix.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -21,6 +22,9 @@ use crate::{
 
 /// Shortest accepted `APP_SECRET_KEY`, in bytes.
 const MIN_SECRET_KEY_LEN: usize = 32;
+
+/// Shortest accepted webhook signing secret, in characters (the `setup` tool's rule too).
+const MIN_WEBHOOK_SECRET_LEN: usize = 32;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -73,6 +77,18 @@ pub enum SecretKeySource {
     Generated,
 }
 
+/// Where the webhook signing secret came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookSecretSource {
+    /// From `WEBHOOK_SIGNING_SECRET`.
+    Configured,
+    /// `defaults::WEBHOOK_SIGNING_SECRET`, because `WEBHOOK_SIGNING_SECRET` is unset
+    /// (development builds only): anyone who has read this repository can sign webhooks.
+    DevelopmentDefault,
+    /// Unset in a release build: webhooks are refused.
+    Unset,
+}
+
 pub struct Config {
     /// What the login flow needs (issuer, client, timeouts, cookie settings).
     pub auth: AuthSettings,
@@ -84,6 +100,7 @@ pub struct Config {
     /// accepted (and re-signed), so the secret rotates without logging anybody out.
     pub previous_cookie_key: Option<Key>,
     pub cookie_key_source: SecretKeySource,
+    pub webhook_secret_source: WebhookSecretSource,
     /// Where sessions live, and the keys that seal them at rest.
     pub sessions: SessionStoreSettings,
     /// Longest time the server works on one request before it answers "try again".
@@ -218,6 +235,32 @@ impl Config {
             },
         };
 
+        let (webhook_secret, webhook_secret_source) = match read_webhook_secret(
+            &get,
+            "WEBHOOK_SIGNING_SECRET",
+            "Generate one with: openssl rand -base64 48, and give FusionAuth's webhook signing key the same secret",
+        )? {
+            Some(secret) => (Some(secret), WebhookSecretSource::Configured),
+            None if development => (
+                Some(SecretString::from(defaults::WEBHOOK_SIGNING_SECRET)),
+                WebhookSecretSource::DevelopmentDefault,
+            ),
+            None => (None, WebhookSecretSource::Unset),
+        };
+        let previous_webhook_secret = read_webhook_secret(
+            &get,
+            "WEBHOOK_SIGNING_SECRET_PREVIOUS",
+            "Set it to the WEBHOOK_SIGNING_SECRET being replaced, or unset it once FusionAuth signs with the new key only",
+        )?;
+        if previous_webhook_secret.is_some()
+            && webhook_secret_source != WebhookSecretSource::Configured
+        {
+            return Err(ConfigError::Missing {
+                var: "WEBHOOK_SIGNING_SECRET",
+                fix: "WEBHOOK_SIGNING_SECRET_PREVIOUS is set: set WEBHOOK_SIGNING_SECRET to the secret that replaces it",
+            });
+        }
+
         let provider_timeout = Duration::from_secs(parse_secs(&get, "PROVIDER_TIMEOUT_SECS", 10)?);
         let request_timeout = Duration::from_secs(parse_secs(&get, "REQUEST_TIMEOUT_SECS", 30)?);
         if provider_timeout.is_zero() || request_timeout <= provider_timeout {
@@ -248,9 +291,8 @@ impl Config {
             provider_timeout,
             provider_retry_after: Duration::from_secs(5),
             refresh_skew: Duration::from_secs(parse_secs(&get, "REFRESH_SKEW_SECS", 60)?),
-            webhook_secret: get("WEBHOOK_SIGNING_SECRET")
-                .or_else(|| development.then(|| defaults::WEBHOOK_SIGNING_SECRET.to_owned()))
-                .map(SecretString::from),
+            webhook_secret,
+            previous_webhook_secret,
             cookies: CookieSettings {
                 secure: app_url.scheme() == "https",
                 pending_login_key: derive_key(&secret, "pending-login"),
@@ -267,6 +309,7 @@ impl Config {
             cookie_key: Key::derive_from(&secret),
             previous_cookie_key: previous.as_deref().map(Key::derive_from),
             cookie_key_source,
+            webhook_secret_source,
             sessions,
             request_timeout,
         })
@@ -280,6 +323,47 @@ impl Config {
     /// Whether `CLIENT_SECRET` is still the tutorial's development value.
     pub fn uses_development_client_secret(&self) -> bool {
         self.auth.client_secret.expose_secret() == defaults::CLIENT_SECRET
+    }
+
+    /// What start-up warns about: development settings in use, which production must replace.
+    pub fn development_warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if matches!(self.cookie_key_source, SecretKeySource::Generated) {
+            warnings.push(
+                "APP_SECRET_KEY is not set: using a random key, so sessions end when the server restarts. \
+                 Set one in .env (openssl rand -base64 48)",
+            );
+        }
+        if self.uses_development_client_secret() {
+            warnings.push(
+                "CLIENT_SECRET is the tutorial's development value: set a real one in production",
+            );
+        }
+        if self.webhook_secret_source == WebhookSecretSource::DevelopmentDefault {
+            warnings.push(
+                "WEBHOOK_SIGNING_SECRET is not set: using the development secret, with which anyone \
+                 who has read this repository can sign webhooks. Set a real one in production",
+            );
+        }
+        warnings
+    }
+}
+
+/// A webhook signing secret from `var`, if set: as long as a key, like `APP_SECRET_KEY`.
+fn read_webhook_secret(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    fix: &'static str,
+) -> Result<Option<SecretString>, ConfigError> {
+    match get(var) {
+        Some(secret) if secret.chars().count() < MIN_WEBHOOK_SECRET_LEN => {
+            Err(ConfigError::Invalid {
+                var,
+                reason: format!("it is shorter than {MIN_WEBHOOK_SECRET_LEN} characters"),
+                fix,
+            })
+        }
+        secret => Ok(secret.map(SecretString::from)),
     }
 }
 
@@ -394,6 +478,63 @@ mod tests {
     fn weak_secret_key_is_refused_even_in_development() {
         let err = config(&[("APP_SECRET_KEY", "short")], true).expect_err("must fail");
         assert!(err.to_string().contains("APP_SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn a_release_build_refuses_a_short_webhook_secret() {
+        let key = "k".repeat(40);
+        for var in ["WEBHOOK_SIGNING_SECRET", "WEBHOOK_SIGNING_SECRET_PREVIOUS"] {
+            let mut vars = vec![
+                ("APP_SECRET_KEY", key.as_str()),
+                ("WEBHOOK_SIGNING_SECRET", defaults::WEBHOOK_SIGNING_SECRET),
+            ];
+            vars.push((var, "short-webhook-secret"));
+            let err = config(&vars, false).expect_err("must fail");
+            assert!(
+                matches!(err, ConfigError::Invalid { var: named, .. } if named == var),
+                "{err}"
+            );
+            assert!(
+                err.to_string().contains("shorter than 32 characters"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_previous_webhook_secret_needs_the_one_that_replaces_it() {
+        let previous = "p".repeat(40);
+        let err =
+            config(&[("WEBHOOK_SIGNING_SECRET_PREVIOUS", &previous)], true).expect_err("must fail");
+        assert!(
+            err.to_string()
+                .starts_with("WEBHOOK_SIGNING_SECRET is not set."),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_debug_build_without_a_webhook_secret_records_and_warns_about_the_fallback() {
+        let c = config(&[], true).expect("valid");
+        assert_eq!(
+            c.webhook_secret_source,
+            WebhookSecretSource::DevelopmentDefault
+        );
+        assert!(
+            c.development_warnings()
+                .iter()
+                .any(|w| w.starts_with("WEBHOOK_SIGNING_SECRET is not set")),
+            "{:?}",
+            c.development_warnings()
+        );
+
+        let own = "w".repeat(40);
+        let c = config(&[("WEBHOOK_SIGNING_SECRET", &own)], true).expect("valid");
+        assert_eq!(c.webhook_secret_source, WebhookSecretSource::Configured);
+        assert!(!c
+            .development_warnings()
+            .iter()
+            .any(|w| w.contains("WEBHOOK_SIGNING_SECRET")));
     }
 
     #[test]

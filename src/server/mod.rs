@@ -29,7 +29,7 @@ use crate::{
     app::{shell, App},
     auth::{flow::AuthService, logout::front_channel_logout, provider, webhook},
 };
-use config::{Config, SecretKeySource};
+use config::Config;
 use error_pages::ErrorPages;
 
 #[derive(Debug, thiserror::Error)]
@@ -278,16 +278,8 @@ fn route_list() -> Vec<AxumRouteListing> {
 }
 
 fn warn_about_development_settings(config: &Config) {
-    if matches!(config.cookie_key_source, SecretKeySource::Generated) {
-        tracing::warn!(
-            "APP_SECRET_KEY is not set: using a random key, so sessions end when the server restarts. \
-             Set one in .env (openssl rand -base64 48)"
-        );
-    }
-    if config.uses_development_client_secret() {
-        tracing::warn!(
-            "CLIENT_SECRET is the tutorial's development value: set a real one in production"
-        );
+    for warning in config.development_warnings() {
+        tracing::warn!("{warning}");
     }
 }
 

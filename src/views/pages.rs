@@ -75,6 +75,7 @@ pub fn CallbackPage() -> impl IntoView {
     let params = use_query_map().with_untracked(|q| CallbackParams {
         code: q.get("code"),
         state: q.get("state"),
+        iss: q.get("iss"),
         error: q.get("error"),
         error_description: q.get("error_description"),
     });

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::{
     app::{assert_error_page, browser, is_removal, location, set_cookies},
-    setup, setup_with, EMAIL,
+    setup, setup_with, setup_with_discovery, EMAIL,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,4 +180,69 @@ async fn callback_replayed_after_a_502_is_refused() {
     assert_error_page(replay, 400, "Login failed").await;
     assert_eq!(s.provider.requests_to("/oauth2/token").await.len(), 1);
     s.assert_no_session_created().await;
+}
+
+/// RFC 9207 (openid-client's `invalid-iss`): a callback naming another issuer is a mix-up
+/// attack, the code meant for another provider. It is refused before the code is redeemed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_from_another_issuer_is_refused_before_the_code_is_redeemed() {
+    let s = setup().await;
+    let other_issuers = [
+        "https://attacker.example".to_owned(),
+        format!("{}/", s.provider.issuer),
+    ];
+    for other in &other_issuers {
+        let start = s.app.start_login("/").await;
+        s.issue_tokens_for(&start.nonce);
+        let response = s
+            .app
+            .callback(&[("code", "c"), ("state", &start.state), ("iss", other)])
+            .await;
+        let page = s.assert_rejected(response, 400, "Login failed").await;
+        assert!(page.contains("did not come from"), "{other}: {page}");
+        assert!(!page.contains("attacker.example"), "no echo of {other}");
+    }
+    assert!(
+        s.provider.requests_to("/oauth2/token").await.is_empty(),
+        "no code exchange"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_without_iss_is_refused_when_the_provider_promises_it() {
+    let s = setup_with_discovery(promise_iss).await;
+    let start = s.app.start_login("/").await;
+    s.issue_tokens_for(&start.nonce);
+    let response = s
+        .app
+        .callback(&[("code", "c"), ("state", &start.state)])
+        .await;
+    s.assert_rejected(response, 400, "Login failed").await;
+    assert!(
+        s.provider.requests_to("/oauth2/token").await.is_empty(),
+        "no code exchange"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_with_the_right_iss_logs_in() {
+    let s = setup_with_discovery(promise_iss).await;
+    let start = s.app.start_login("/profile").await;
+    s.issue_tokens_for(&start.nonce);
+    let response = s
+        .app
+        .callback(&[
+            ("code", "c"),
+            ("state", &start.state),
+            ("iss", &s.provider.issuer),
+        ])
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location(&response), "/profile");
+    s.app.assert_logged_in_as(EMAIL).await;
+}
+
+/// Discovery as FusionAuth 1.69 serves it: the authorization response names its issuer.
+fn promise_iss(discovery: &mut serde_json::Value) {
+    discovery["authorization_response_iss_parameter_supported"] = json!(true);
 }

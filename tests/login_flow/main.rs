@@ -10,6 +10,7 @@ mod headers;
 mod id_token;
 mod login;
 mod logout;
+mod logs;
 mod provider;
 mod races;
 mod refresh;

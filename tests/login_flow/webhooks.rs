@@ -1,6 +1,8 @@
 //! FusionAuth's revocation webhooks: a signed revocation ends every session of the user on
 //! every replica; a missing, bad or replayed signature, or a body that is not the one signed,
-//! gets 401 and changes nothing; events the app has no use for get 200 and change nothing.
+//! gets 401 and changes nothing, and so does an event too old or without `createInstant`;
+//! while the HMAC key rotates, either secret signs; events the app has no use for get 200 and
+//! change nothing.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -9,7 +11,7 @@ use crate::support::{
     app::{spawn_app, SECRET_KEY},
     provider::{now, USER_ID},
     replicas::replicas,
-    setup,
+    setup, setup_with_vars,
     webhook::{deliver, deliver_signed, revoke_event, signature, SECRET},
     EMAIL,
 };
@@ -46,7 +48,7 @@ async fn a_signed_revocation_ends_the_users_sessions_on_every_replica() {
 async fn a_deactivated_user_is_logged_out() {
     let s = setup().await;
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
-    let event = json!({"event": {"type": "user.deactivate", "id": "e1", "user": {"id": USER_ID, "active": false}}});
+    let event = json!({"event": {"type": "user.deactivate", "id": "e1", "createInstant": now() * 1000, "user": {"id": USER_ID, "active": false}}});
     assert_eq!(
         deliver_signed(&s.app, &event).await.status(),
         StatusCode::OK
@@ -115,7 +117,7 @@ async fn an_old_event_is_refused_even_when_signed() {
 async fn unknown_events_and_other_applications_get_200_and_change_nothing() {
     let s = setup().await;
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
-    let login = json!({"event": {"type": "user.login.success", "id": "e2", "userId": USER_ID}});
+    let login = json!({"event": {"type": "user.login.success", "id": "e2", "createInstant": now() * 1000, "userId": USER_ID}});
     assert_eq!(
         deliver_signed(&s.app, &login).await.status(),
         StatusCode::OK
@@ -135,6 +137,80 @@ async fn a_signed_body_that_is_not_json_gets_400() {
     let body = b"not json";
     let response = deliver(&s.app, body, Some(&signature(SECRET, body))).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// FusionAuth puts `createInstant` in every event; without it the age check cannot run, so an
+/// event without one could be replayed for ever once its replay record has expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_without_create_instant_is_refused() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let mut event = revoke_event(USER_ID);
+    event["event"]
+        .as_object_mut()
+        .expect("an event object")
+        .remove("createInstant");
+    assert_eq!(
+        deliver_signed(&s.app, &event).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
+}
+
+/// The secret FusionAuth's webhook is rotated to, while `SECRET` is the one being replaced.
+const NEW_SECRET: &str = "the-new-webhook-signing-secret-0123456789abcdef";
+
+/// While FusionAuth's HMAC key rotates, either key may sign a delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_signed_with_the_previous_secret_is_applied_during_rotation() {
+    let s = setup_with_vars(
+        &[
+            ("WEBHOOK_SIGNING_SECRET", NEW_SECRET),
+            ("WEBHOOK_SIGNING_SECRET_PREVIOUS", SECRET),
+        ],
+        |_| {},
+    )
+    .await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let body = serde_json::to_vec(&revoke_event(USER_ID)).expect("json");
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signature(SECRET, &body)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    s.app.assert_guest().await;
+
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let body = serde_json::to_vec(&revoke_event(USER_ID)).expect("json");
+    assert_eq!(
+        deliver(&s.app, &body, Some(&signature(NEW_SECRET, &body)))
+            .await
+            .status(),
+        StatusCode::OK,
+        "the new secret works too"
+    );
+    s.app.assert_guest().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_signed_with_neither_secret_is_refused_during_rotation() {
+    let s = setup_with_vars(
+        &[
+            ("WEBHOOK_SIGNING_SECRET", NEW_SECRET),
+            ("WEBHOOK_SIGNING_SECRET_PREVIOUS", SECRET),
+        ],
+        |_| {},
+    )
+    .await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let body = serde_json::to_vec(&revoke_event(USER_ID)).expect("json");
+    let neither = signature("a-third-secret-nobody-configured-0123456789", &body);
+    assert_eq!(
+        deliver(&s.app, &body, Some(&neither)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
 }
 
 /// The per-user index survives an `APP_SECRET_KEY` rotation: a revocation that arrives after

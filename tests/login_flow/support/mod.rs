@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod logs;
 pub mod provider;
 pub mod redis;
 pub mod refresh;
@@ -43,6 +44,22 @@ pub async fn setup_with_vars(
 ) -> Setup {
     let key = key_a();
     let provider = TestProvider::start(&[&key]).await;
+    setup_on(provider, key, vars, edit).await
+}
+
+/// A setup whose provider's discovery document is changed by `edit` first.
+pub async fn setup_with_discovery(edit: impl FnOnce(&mut Value)) -> Setup {
+    let key = key_a();
+    let provider = TestProvider::start_with_discovery(&[&key], edit).await;
+    setup_on(provider, key, &[], |_| {}).await
+}
+
+async fn setup_on(
+    provider: TestProvider,
+    key: TestKey,
+    vars: &[(&'static str, &str)],
+    edit: impl FnOnce(&mut Config),
+) -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = vars
         .iter()

@@ -99,9 +99,14 @@ pub fn at_hash(access_token: &str) -> String {
 impl TestProvider {
     /// Serves discovery and a JWKS holding `keys`.
     pub async fn start(keys: &[&TestKey]) -> Self {
+        Self::start_with_discovery(keys, |_| {}).await
+    }
+
+    /// Like [`Self::start`], with the discovery document changed by `edit` first.
+    pub async fn start_with_discovery(keys: &[&TestKey], edit: impl FnOnce(&mut Value)) -> Self {
         let server = MockServer::start().await;
         let issuer = server.uri();
-        let discovery = json!({
+        let mut discovery = json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
             "token_endpoint": format!("{issuer}/oauth2/token"),
@@ -115,6 +120,7 @@ impl TestProvider {
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "offline_access"],
         });
+        edit(&mut discovery);
         let discovery = Swappable(Arc::new(Mutex::new(
             ResponseTemplate::new(200).set_body_json(discovery),
         )));
