@@ -31,6 +31,8 @@ pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
 /// How long a delivered body is remembered (and how old an event may be): a replay inside
 /// the window is recognised, one after it is refused for its age.
 const REPLAY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// How far ahead of this server's clock FusionAuth's may be.
+const FUTURE_SKEW: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Deserialize)]
 struct Signature {
@@ -99,6 +101,12 @@ pub async fn receive(
         tracing::warn!(event = %event.kind, age_secs = age_ms / 1000, "webhook too old: refused");
         return StatusCode::UNAUTHORIZED.into_response();
     }
+    // An event dated ahead of our clock would outlive its replay record: clocks differ by
+    // moments, not hours.
+    if -age_ms > FUTURE_SKEW.as_millis() as i64 {
+        tracing::warn!(event = %event.kind, ahead_secs = -age_ms / 1000, "webhook dated in the future: refused");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
     // A body counts as delivered once its action took effect: FusionAuth retries a failed
     // delivery with the same bytes, and that retry must be applied, not refused as a replay.
     let delivery = format!(
@@ -132,7 +140,11 @@ pub async fn receive(
         }
         None => tracing::info!(event = %event.kind, "every session ended by FusionAuth"),
     }
-    match auth.control.mark_applied(&delivery, REPLAY_WINDOW).await {
+    match auth
+        .control
+        .mark_applied(&delivery, REPLAY_WINDOW + FUTURE_SKEW)
+        .await
+    {
         Ok(()) => StatusCode::OK.into_response(),
         // Applied, but a replay could not be recognised: FusionAuth retries, which applies
         // the same revocation again, harmlessly.

@@ -345,6 +345,17 @@ impl Config {
                  who has read this repository can sign webhooks. Set a real one in production",
             );
         }
+        let configured_development_secret =
+            self.webhook_secret_source == WebhookSecretSource::Configured
+                && self.auth.webhook_secret.as_ref().is_some_and(|secret| {
+                    secret.expose_secret() == defaults::WEBHOOK_SIGNING_SECRET
+                });
+        if configured_development_secret {
+            warnings.push(
+                "WEBHOOK_SIGNING_SECRET is the development value, with which anyone who has read \
+                 this repository can sign webhooks: set a real one in production",
+            );
+        }
         warnings
     }
 }
@@ -526,6 +537,21 @@ mod tests {
                 .any(|w| w.starts_with("WEBHOOK_SIGNING_SECRET is not set")),
             "{:?}",
             c.development_warnings()
+        );
+
+        let c = config(
+            &[
+                ("WEBHOOK_SIGNING_SECRET", defaults::WEBHOOK_SIGNING_SECRET),
+                ("APP_SECRET_KEY", &"k".repeat(40)),
+            ],
+            false,
+        )
+        .expect("valid");
+        assert!(
+            c.development_warnings()
+                .iter()
+                .any(|w| w.starts_with("WEBHOOK_SIGNING_SECRET is the development value")),
+            "the development secret set explicitly is warned about too"
         );
 
         let own = "w".repeat(40);

@@ -274,3 +274,24 @@ async fn a_webhook_retried_after_a_store_failure_is_applied() {
     );
     s.app.assert_logged_in_as(EMAIL).await;
 }
+
+/// An event dated hours ahead of the app's clock would outlive its replay record: refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_from_the_future_is_refused() {
+    let s = setup().await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let mut event = revoke_event(USER_ID);
+    event["event"]["createInstant"] = json!((now() + 3600) * 1000);
+    assert_eq!(
+        deliver_signed(&s.app, &event).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.app.assert_logged_in_as(EMAIL).await;
+    // A clock a little ahead is fine.
+    event["event"]["createInstant"] = json!((now() + 30) * 1000);
+    assert_eq!(
+        deliver_signed(&s.app, &event).await.status(),
+        StatusCode::OK
+    );
+    s.app.assert_guest().await;
+}
