@@ -96,7 +96,7 @@ lint: deps
 	cargo fmt --all --check
 	cargo clippy -p fusionauth-leptos --features ssr --all-targets -- -D warnings
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -p setup --all-targets -- -D warnings
+	cargo clippy -p setup -p fusionauth-defaults --all-targets -- -D warnings
 	cargo clippy -p bench --all-targets -- -D warnings
 
 unit: deps deps-services

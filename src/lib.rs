@@ -7,7 +7,8 @@
 
 pub mod app;
 pub mod auth;
-pub mod defaults;
+/// The tutorial's development values (the `fusionauth-defaults` crate, shared with `setup`).
+pub use fusionauth_defaults as defaults;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -4,8 +4,7 @@
 //! is safe to run on any FusionAuth, any number of times. `kickstart/kickstart.json` does the
 //! same work on a pristine Docker instance; `tests/consistency.rs` keeps the two in step.
 
-#[path = "../../src/defaults.rs"]
-pub mod defaults;
+pub use fusionauth_defaults as defaults;
 
 pub mod cli;
 pub mod client;

@@ -1,5 +1,5 @@
 //! The kickstart file, the compose env file, `.env.example`, the compose file, the nginx
-//! configurations, the Dockerfile and the app's defaults (`src/defaults.rs`) describe the same
+//! configurations, the Dockerfile and the app's defaults (`crates/defaults`) describe the same
 //! deployment; this keeps them from drifting.
 
 use std::{collections::BTreeMap, path::PathBuf};

@@ -19,6 +19,12 @@ const USER: &str = "auth.user";
 const SCHEMA_KEY: &str = "auth.schema";
 const SCHEMA: u64 = 1;
 
+/// The user (`sub`) a stored session belongs to, if it is a logged-in session: how the
+/// session store indexes sessions by user without knowing their shape.
+pub fn user_of(data: &std::collections::HashMap<String, Value>) -> Option<&str> {
+    data.get(USER)?.pointer("/claims/sub")?.as_str()
+}
+
 /// The logged-in user: the verified id_token claims and the tokens, kept server-side.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct LoggedInUser {

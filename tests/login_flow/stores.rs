@@ -7,10 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use fusionauth_leptos::{
     auth::store::SessionControl,
-    server::{
-        config::{SessionStoreSettings, StoreLocation},
-        store::{open, Store},
-    },
+    server::store::{open, SessionStoreSettings, Store, StoreLocation},
 };
 use serde_json::json;
 use time::OffsetDateTime;

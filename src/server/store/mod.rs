@@ -15,6 +15,7 @@ mod backend;
 mod memory;
 mod redis;
 mod sealed;
+mod settings;
 mod sqlite;
 
 use std::{sync::Arc, time::Duration};
@@ -25,18 +26,14 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 
-use super::{
-    config::{SessionStoreSettings, StoreLocation},
-    StartupError,
-};
+use super::StartupError;
 use crate::auth::store::{Lease, SessionControl, StoreUnavailable};
 use backend::{Backend, SessionWrite, Write};
 pub use redis::{parse_url as parse_redis_url, MIN_VERSION as MIN_REDIS_VERSION};
 use sealed::OpenError;
 pub use sealed::Sealer;
+pub use settings::{SessionStoreSettings, StoreLocation};
 
-/// The session key under which `auth::session` keeps the logged-in user.
-const USER_KEY: &str = "auth.user";
 /// The application's revocation epoch a Redis session was written in (inside the seal).
 const EPOCH_KEY: &str = "fa.epoch";
 
@@ -100,15 +97,6 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
-/// The user a record belongs to, if it is a logged-in session.
-fn sub_of(record: &Record) -> Option<&str> {
-    record
-        .data
-        .get(USER_KEY)
-        .and_then(|user| user.pointer("/claims/sub"))
-        .and_then(|sub| sub.as_str())
-}
-
 /// Why a stored record does not count as a session.
 enum Unusable {
     /// Sealed with a key this server does not have: left for the replicas that have it.
@@ -131,7 +119,7 @@ impl Store {
     }
 
     fn current_user_key(&self, record: &Record) -> Option<String> {
-        sub_of(record).and_then(|sub| self.user_keys(sub).next())
+        crate::auth::session::user_of(&record.data).and_then(|sub| self.user_keys(sub).next())
     }
 
     fn seal(&self, record: &Record) -> session_store::Result<Vec<u8>> {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{app::TestApp, provider::now};
 
-/// The development secret (src/defaults.rs), which test apps use.
+/// The development secret (crates/defaults), which test apps use.
 pub const SECRET: &str = fusionauth_leptos::defaults::WEBHOOK_SIGNING_SECRET;
 
 /// A `jwt.refresh-token.revoke` event for `user_id`, as FusionAuth's revoke-by-user sends it.
