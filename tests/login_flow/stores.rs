@@ -294,3 +294,44 @@ async fn applied_once(s: Subject) {
     assert!(s.store.was_applied("d1").await.expect("store"));
     assert!(!s.store.was_applied("d2").await.expect("store"));
 }
+
+/// Upgrading logs nobody out and loses no revocation: a session that the release before
+/// this one stored in Redis (with `tower-sessions-redis-store`, whose layout this store
+/// kept) loads, and its entry in that release's per-user set (`fa:user:*`) is still revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_session_stored_by_the_previous_release_loads_and_is_revoked() {
+    use fred::interfaces::ClientLike;
+    use sha2::{Digest, Sha256};
+
+    let redis = TestRedis::start(false);
+    let settings = settings(StoreLocation::Redis(redis.url()));
+    let config = fred::types::config::Config::from_url(&redis.url()).expect("url");
+    let client = fred::clients::Client::new(config, None, None, None);
+    client.init().await.expect("connects");
+    let previous_release = tower_sessions_redis_store::RedisStore::new(client);
+    let record = session_of("u1", 60);
+    let mut sealed = fusionauth_leptos::server::store::Sealer::new(&settings.data_key, &[])
+        .seal(&record)
+        .expect("seals");
+    previous_release.create(&mut sealed).await.expect("stored");
+    let user_key: String = Sha256::new()
+        .chain_update(settings.index_keys[0])
+        .chain_update("u1")
+        .finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        redis
+            .command(&format!("SADD fa:user:{user_key} {}", sealed.id))
+            .as_deref(),
+        Some(":1")
+    );
+
+    let store = open(&settings).await.expect("opens");
+    let loaded = store.load(&sealed.id).await.expect("loads").expect("found");
+    assert_eq!(loaded.data.get("auth.user"), record.data.get("auth.user"));
+    assert_eq!(store.end_sessions_of("u1").await.expect("ends"), 1);
+    assert!(store.load(&sealed.id).await.expect("loads").is_none());
+    assert_eq!(redis.key_count(), 0, "{}", redis.dump());
+}
