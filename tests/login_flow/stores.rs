@@ -335,3 +335,44 @@ async fn a_redis_session_stored_by_the_previous_release_loads_and_is_revoked() {
     assert!(store.load(&sealed.id).await.expect("loads").is_none());
     assert_eq!(redis.key_count(), 0, "{}", redis.dump());
 }
+
+/// The same for SQLite: a session the previous release stored with tower-sessions'
+/// `SqliteStore` (whose table and encoding this store kept) loads and is revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqlite_session_stored_by_the_previous_release_loads_and_is_revoked() {
+    let dir = tempfile::tempdir().expect("dir");
+    let settings = settings(StoreLocation::Sqlite(dir.path().join("sessions.db")));
+    // Opening creates the tables, as the previous release's did.
+    let store = open(&settings).await.expect("opens");
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("sessions.db"));
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("db");
+    let previous_release = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
+    let record = session_of("u1", 60);
+    let mut sealed = fusionauth_leptos::server::store::Sealer::new(&settings.data_key, &[])
+        .seal(&record)
+        .expect("seals");
+    previous_release.create(&mut sealed).await.expect("stored");
+    let user_key: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(settings.index_keys[0])
+            .chain_update("u1")
+            .finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    sqlx::query("insert into fa_user_sessions (user_key, session_id, expiry) values (?, ?, ?)")
+        .bind(user_key)
+        .bind(sealed.id.to_string())
+        .bind(sealed.expiry_date.unix_timestamp())
+        .execute(&pool)
+        .await
+        .expect("indexed");
+
+    let loaded = store.load(&sealed.id).await.expect("loads").expect("found");
+    assert_eq!(loaded.data.get("auth.user"), record.data.get("auth.user"));
+    assert_eq!(store.end_sessions_of("u1").await.expect("ends"), 1);
+    assert!(store.load(&sealed.id).await.expect("loads").is_none());
+}
