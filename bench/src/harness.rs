@@ -14,6 +14,13 @@ use crate::{
     settings::Settings,
 };
 
+/// The app's `APP_SECRET_KEY` in every run (the bench derives the per-user index keys from
+/// it too: `scaled/victim.rs`).
+pub const APP_SECRET_KEY: &str =
+    "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEF";
+/// The app's `WEBHOOK_SIGNING_SECRET`: a release build refuses every webhook without one.
+pub const WEBHOOK_SIGNING_SECRET: &str = "bench-only-webhook-signing-secret-0123456789abcdef";
+
 /// What every run shares.
 pub struct Env {
     pub root: PathBuf,
@@ -128,10 +135,8 @@ pub async fn spawn_app(settings: &Settings, env: &Env, app: App) -> Result<Proc>
         .env("APP_URL", format!("http://localhost:{}", env.app_port))
         .env("ISSUER", env.idp_url.as_str().trim_end_matches('/'))
         .env("SESSION_DB", &app.session_db)
-        .env(
-            "APP_SECRET_KEY",
-            "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEF",
-        )
+        .env("APP_SECRET_KEY", APP_SECRET_KEY)
+        .env("WEBHOOK_SIGNING_SECRET", WEBHOOK_SIGNING_SECRET)
         .env("RUST_LOG", "warn");
     for var in [
         "CLIENT_ID",

@@ -23,6 +23,8 @@ pub struct Settings {
     pub browser_samples: usize,
     /// Also measure the scaled topology (two replicas, Redis, nginx) in each run.
     pub scaled: bool,
+    /// Sessions of the user revoked under load in the scaled topology (0: not measured).
+    pub revoke_sessions: usize,
     pub out: PathBuf,
     /// The built site (`LEPTOS_SITE_ROOT`, as `scripts/run-app.sh` reads it).
     pub site_root: PathBuf,
@@ -78,6 +80,7 @@ impl Settings {
             abandoned_logins: env_or("BENCH_SESSIONS", 10_000usize)?.min(100_000),
             browser_samples: env_or("BENCH_BROWSER_SAMPLES", 7usize)?.clamp(1, 50),
             scaled: env_or("BENCH_SCALED", 1u8)? != 0,
+            revoke_sessions: env_or("BENCH_REVOKE_SESSIONS", 100_000usize)?.min(1_000_000),
             out: path_or("BENCH_OUT", &root, "bench/results/latest.md"),
             site_root: path_or("LEPTOS_SITE_ROOT", &root, "target/site"),
             root,

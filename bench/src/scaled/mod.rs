@@ -2,7 +2,8 @@
 //! release app with their sessions in Redis, behind nginx (`topology.rs`). `/profile` under
 //! wrk and the scripted logins through nginx, as `pages` and `logins` measure the single
 //! process, and Redis's round trips per profile request from its own counters. `report.rs`
-//! sets them beside the single process's figures of the same run.
+//! sets them beside the single process's figures of the same run. Last, `revoke.rs`: another
+//! user's latency while a user with many sessions is revoked, beside it without.
 
 use std::{
     collections::BTreeMap,
@@ -24,7 +25,10 @@ use crate::{
 };
 
 mod report;
-pub use report::{figures, table, Side};
+mod revoke;
+mod victim;
+mod webhook;
+pub use report::{figures, revocation_table, table, Side};
 
 pub struct Scaled {
     pub profile: WrkSummary,
@@ -35,6 +39,8 @@ pub struct Scaled {
     pub profile_calls_loaded: f64,
     /// Redis calls per login, per command, over every login level.
     pub login_calls: BTreeMap<String, f64>,
+    /// Other users' latency during revocations (unless `BENCH_REVOKE_SESSIONS=0`).
+    pub revocation: Option<revoke::Revocation>,
 }
 
 /// Profile requests one at a time between two readings of Redis's counters.
@@ -75,12 +81,19 @@ async fn measure_on(settings: &Settings, env: &Env, top: &mut Topology) -> Resul
 
     let before = Calls::read(top.redis_port).await?;
     let started = Instant::now();
-    let levels = logins::levels(settings, env, &mut top.replicas, browser).await?;
+    let levels = logins::levels(settings, env, &mut top.replicas, browser.clone()).await?;
     let busy = Window {
         calls: Calls::read(top.redis_port).await?.since(&before),
         secs: started.elapsed().as_secs_f64(),
     };
     let count = levels.iter().map(|l| l.logins).sum();
+    top.check_alive()?;
+
+    // Last: the application-wide revocation ends every session.
+    let revocation = match settings.revoke_sessions {
+        0 => None,
+        _ => Some(revoke::measure(settings, env, top.redis_port, &browser).await?),
+    };
     Ok(Scaled {
         profile,
         logins: Logins {
@@ -90,6 +103,7 @@ async fn measure_on(settings: &Settings, env: &Env, top: &mut Topology) -> Resul
         profile_calls,
         profile_calls_loaded,
         login_calls: per_op(&busy, &idle, count),
+        revocation,
     })
 }
 

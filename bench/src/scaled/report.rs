@@ -1,7 +1,7 @@
 //! The scaled topology's figures beside the single process's, run by run: each ratio is
 //! taken within one run (the same minutes of the same shared machine), then spread over the runs.
 
-use super::Scaled;
+use super::{revoke, Scaled};
 use crate::{
     logins::{Level, Logins},
     pages::Pages,
@@ -75,7 +75,19 @@ pub fn figures(runs: &[Side]) -> Vec<Figure> {
         )
         .target("exactly 1 (the session read)", |m| (m - 1.0).abs() < 0.01),
     );
+    out.extend(revoke::figures(&revocations(runs)));
     out
+}
+
+fn revocations<'a>(runs: &[Side<'a>]) -> Vec<&'a revoke::Revocation> {
+    runs.iter()
+        .filter_map(|&(_, _, s)| s.revocation.as_ref())
+        .collect()
+}
+
+/// The revocation windows' details, when they were measured.
+pub fn revocation_table(runs: &[Side]) -> Option<Table> {
+    revoke::table(&revocations(runs))
 }
 
 /// One row: the single process's figure, the scaled one's, and their ratio, over the runs.
@@ -279,6 +291,7 @@ mod tests {
                         ("eval".to_owned(), 1.0),
                         ("set".to_owned(), 2.5),
                     ]),
+                    revocation: None,
                 };
                 (pages, logins([(16, single_logins), (1, 10.0)]), scaled)
             })
