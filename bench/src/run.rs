@@ -321,7 +321,19 @@ within one run. *Redis round trips per profile request*: `INFO commandstats` rea
 200 `/profile` requests one at a time, minus the calls of an idle window as long (at its rate) and the readings' \
 own `info`; the same around the wrk run and the login levels gives calls per request under load and per login. \
 Redis counts a script's inner commands as calls too, so the per-login figure is Redis's work, not only round trips.
-- **Revocation under load** (scaled topology, last, since it ends every session): `BENCH_REVOKE_SESSIONS` sessions of a user `bench-victim` are written straight into Redis with `redis-cli --pipe` in the store's layout (each id with a 1 KB value, expiring in an hour, and indexed in the user's sorted set under the key the replicas derive from their `APP_SECRET_KEY`); DBSIZE is checked and any rewrite of the append-only file this starts is waited out. Then, after a fresh login of the measuring user and a warm-up, three windows of `BENCH_WRK_SECS`, each with wrk on that user's `/profile` through nginx and, beside it, one connection sending Redis an inline `PING` every 2 ms and timing each round trip: (A) nothing else; (B) a third into the window, FusionAuth's `jwt.refresh-token.revoke` webhook for `bench-victim`, signed as FusionAuth signs it (`X-FusionAuth-Signature-JWT`), POSTed through nginx and timed until its 200; afterwards the victim's index and sessions must be gone; (C) the victim's sessions written again, then the same event for the whole application (`applicationId`, no user). Ratios are B or C over A within a run; A always runs first. The whole window's p99 includes the seconds before and after the webhook; the slowest PING in flight while the webhook was answered is in the details. C revokes the measuring user too: `/profile` then answers 302 to the login (wrk counts no 3xx as an error), so C is compared by Redis's PING only.
+- **Revocation under load** (scaled topology, last, since it ends every session): `BENCH_REVOKE_SESSIONS` sessions \
+of a user `bench-victim` are written straight into Redis with `redis-cli --pipe` in the store's layout (each id \
+with a 1 KB value, expiring in an hour, and indexed in the user's sorted set under the key the replicas derive \
+from their `APP_SECRET_KEY`); DBSIZE is checked and any rewrite of the append-only file this starts is waited out. \
+Then, after a fresh login of the measuring user and a warm-up, three windows of `BENCH_WRK_SECS`, each with wrk on \
+that user's `/profile` through nginx and, beside it, one connection sending Redis inline `PING`s, 2 ms apart, and \
+timing each round trip: (A) nothing else; (B) a third into the window, FusionAuth's `jwt.refresh-token.revoke` \
+webhook for `bench-victim`, signed as FusionAuth signs it (`X-FusionAuth-Signature-JWT`), POSTed through nginx and \
+timed until its 200; afterwards the victim's index and sessions must be gone; (C) the victim's sessions written \
+again, then the same event for the whole application (`applicationId`, no user). Ratios are B or C over A within a \
+run; A always runs first. The whole window's p99 includes the seconds before and after the webhook; the slowest \
+PING in flight while the webhook was answered is in the details. C revokes the measuring user too: `/profile` then \
+answers 302 to the login (wrk counts no 3xx as an error), so C is compared by Redis's PING only.
 - **Memory**: VmRSS of the app process: 2 s after start (idle), after the page load and the logins, and after \
 `BENCH_SESSIONS` new browsers started a login and abandoned it (each attempt lives in the browser's cookie).
 ";
