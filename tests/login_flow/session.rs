@@ -110,11 +110,14 @@ async fn session_save_failure_shows_an_error_page_not_a_redirect() {
     assert_eq!(s.app.get("/healthz").await.status(), StatusCode::OK);
 }
 
-/// Rewrites the logged-in user of every stored session with `edit`, as an older release
-/// would have stored it (sealed with the app's key, as every release since encryption at
-/// rest seals it).
-async fn rewrite_stored_user(app: &TestApp, edit: impl Fn(&mut serde_json::Value)) {
-    let sealer = app.sealer();
+/// Rewrites every stored session: its record, opened with the app's key, `edit`ed, then
+/// sealed by `sealer` (another key, or the app's own as every release since encryption at
+/// rest seals).
+async fn rewrite_stored_records(
+    app: &TestApp,
+    sealer: &fusionauth_leptos::server::store::Sealer,
+    edit: impl Fn(&mut Record),
+) {
     let mut db = app.store_connection().await;
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, data FROM tower_sessions")
         .fetch_all(&mut db)
@@ -123,9 +126,8 @@ async fn rewrite_stored_user(app: &TestApp, edit: impl Fn(&mut serde_json::Value
     assert!(!rows.is_empty(), "a stored session to rewrite");
     for (id, data) in rows {
         let sealed: Record = rmp_serde::from_slice(&data).expect("a record");
-        let mut record = sealer.open(sealed).expect("opens with the app's key");
-        let user = record.data.get_mut("auth.user").expect("a logged-in user");
-        edit(user);
+        let mut record = app.sealer().open(sealed).expect("opens with the app's key");
+        edit(&mut record);
         let sealed = sealer.seal(&record).expect("seals");
         sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
             .bind(rmp_serde::to_vec(&sealed).expect("encodes"))
@@ -134,6 +136,15 @@ async fn rewrite_stored_user(app: &TestApp, edit: impl Fn(&mut serde_json::Value
             .await
             .expect("rewrite the session");
     }
+}
+
+/// Rewrites the logged-in user of every stored session with `edit`, as an older release
+/// would have stored it.
+async fn rewrite_stored_user(app: &TestApp, edit: impl Fn(&mut serde_json::Value)) {
+    rewrite_stored_records(app, &app.sealer(), |record| {
+        edit(record.data.get_mut("auth.user").expect("a logged-in user"))
+    })
+    .await;
 }
 
 /// A release that renames a field of the stored user must not lock anybody out: a session
@@ -357,30 +368,6 @@ async fn a_rotated_secret_key_logs_nobody_out() {
     assert!(page.contains("Hello Guest"), "{page}");
 }
 
-/// Rewrites the one stored session: its data, opened with the app's key, `edit`ed, then
-/// sealed by `sealer`.
-async fn rewrite_stored_record(
-    app: &TestApp,
-    sealer: &fusionauth_leptos::server::store::Sealer,
-    edit: impl Fn(&mut Record),
-) {
-    let mut db = app.store_connection().await;
-    let (id, data): (String, Vec<u8>) = sqlx::query_as("SELECT id, data FROM tower_sessions")
-        .fetch_one(&mut db)
-        .await
-        .expect("one session");
-    let sealed: Record = rmp_serde::from_slice(&data).expect("a record");
-    let mut record = app.sealer().open(sealed).expect("opens with the app's key");
-    edit(&mut record);
-    let sealed = sealer.seal(&record).expect("seals");
-    sqlx::query("UPDATE tower_sessions SET data = ? WHERE id = ?")
-        .bind(rmp_serde::to_vec(&sealed).expect("encodes"))
-        .bind(id)
-        .execute(&mut db)
-        .await
-        .expect("rewrite the session");
-}
-
 /// The response leaves the browser's session cookie alone, and the record stays stored.
 async fn assert_guest_and_record_kept(app: &TestApp) {
     let response = app.get("/").await;
@@ -405,7 +392,7 @@ async fn a_record_sealed_with_a_key_this_replica_lacks_is_left_in_the_store() {
     let s = setup().await;
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
     let unknown = fusionauth_leptos::server::store::Sealer::new(&[7; 32], &[]);
-    rewrite_stored_record(&s.app, &unknown, |_| {}).await;
+    rewrite_stored_records(&s.app, &unknown, |_| {}).await;
     assert_guest_and_record_kept(&s.app).await;
     assert_guest_and_record_kept(&s.app).await;
 }
@@ -417,7 +404,7 @@ async fn a_record_written_by_a_newer_release_is_left_in_the_store() {
     let s = setup().await;
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
     let sealer = s.app.sealer();
-    rewrite_stored_record(&s.app, &sealer, |record| {
+    rewrite_stored_records(&s.app, &sealer, |record| {
         let user = record.data.get_mut("auth.user").expect("a user");
         *user = json!({ "identity": user["claims"].take(), "tokens": {} });
         record.data.insert("auth.schema".to_owned(), json!(99));

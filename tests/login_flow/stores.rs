@@ -295,13 +295,26 @@ async fn applied_once(s: Subject) {
     assert!(!s.store.was_applied("d2").await.expect("store"));
 }
 
+/// The index key of `sub` as the previous release wrote it: the first 16 bytes of
+/// SHA-256(index key, sub), in hex. Written out here, not taken from the store, so that a
+/// change of the store's derivation fails these tests.
+fn previous_release_user_key(settings: &SessionStoreSettings, sub: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(settings.index_keys[0])
+        .chain_update(sub)
+        .finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Upgrading logs nobody out and loses no revocation: a session that the release before
 /// this one stored in Redis (with `tower-sessions-redis-store`, whose layout this store
 /// kept) loads, and its entry in that release's per-user set (`fa:user:*`) is still revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_session_stored_by_the_previous_release_loads_and_is_revoked() {
     use fred::interfaces::ClientLike;
-    use sha2::{Digest, Sha256};
 
     let redis = TestRedis::start(false);
     let settings = settings(StoreLocation::Redis(redis.url()));
@@ -314,13 +327,7 @@ async fn a_redis_session_stored_by_the_previous_release_loads_and_is_revoked() {
         .seal(&record)
         .expect("seals");
     previous_release.create(&mut sealed).await.expect("stored");
-    let user_key: String = Sha256::new()
-        .chain_update(settings.index_keys[0])
-        .chain_update("u1")
-        .finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let user_key = previous_release_user_key(&settings, "u1");
     assert_eq!(
         redis
             .command(&format!("SADD fa:user:{user_key} {}", sealed.id))
@@ -353,16 +360,7 @@ async fn an_sqlite_session_stored_by_the_previous_release_loads_and_is_revoked()
         .seal(&record)
         .expect("seals");
     previous_release.create(&mut sealed).await.expect("stored");
-    let user_key: String = {
-        use sha2::{Digest, Sha256};
-        Sha256::new()
-            .chain_update(settings.index_keys[0])
-            .chain_update("u1")
-            .finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let user_key = previous_release_user_key(&settings, "u1");
     sqlx::query("insert into fa_user_sessions (user_key, session_id, expiry) values (?, ?, ?)")
         .bind(user_key)
         .bind(sealed.id.to_string())

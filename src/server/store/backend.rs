@@ -56,6 +56,20 @@ pub trait Backend: Send + Sync {
     /// Ends every session: at once, or by moving to a new epoch.
     async fn end_all(&self) -> Result<(), StoreUnavailable>;
 
+    /// The refresh leases that go with these sessions: in this process when one process
+    /// holds every session, in the store itself when processes share it.
+    fn leases(&self) -> &dyn Leases;
+
+    /// Whether `key` was recorded (and has not expired).
+    async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable>;
+
+    /// Records `key` for `ttl`.
+    async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable>;
+}
+
+/// Refresh leases: one holder at a time for each name.
+#[async_trait::async_trait]
+pub trait Leases: Send + Sync {
     /// Takes the lease `key` with `token` for `ttl`; `false` when another holds it.
     async fn try_lease(
         &self,
@@ -69,12 +83,6 @@ pub trait Backend: Send + Sync {
 
     /// Gives the lease back if it still holds `token`.
     async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable>;
-
-    /// Whether `key` was recorded (and has not expired).
-    async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable>;
-
-    /// Records `key` for `ttl`.
-    async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable>;
 }
 
 /// Leases held in this process: enough when one process holds every session (SQLite,
@@ -94,35 +102,44 @@ impl LocalLeases {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
 
-    pub fn try_take(&self, key: &str, token: &str, ttl: Duration) -> bool {
+#[async_trait::async_trait]
+impl Leases for LocalLeases {
+    async fn try_lease(
+        &self,
+        key: &str,
+        token: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreUnavailable> {
         let mut leases = self.leases();
         let now = Instant::now();
         leases.retain(|_, (_, until)| *until > now);
-        match leases.entry(key.to_owned()) {
+        Ok(match leases.entry(key.to_owned()) {
             std::collections::hash_map::Entry::Occupied(_) => false,
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert((token.to_owned(), now + ttl));
                 true
             }
-        }
+        })
     }
 
-    pub fn renew(&self, key: &str, token: &str, ttl: Duration) -> bool {
+    async fn renew(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreUnavailable> {
         let now = Instant::now();
-        match self.leases().get_mut(key) {
+        Ok(match self.leases().get_mut(key) {
             Some((held, until)) if held == token && *until > now => {
                 *until = now + ttl;
                 true
             }
             _ => false,
-        }
+        })
     }
 
-    pub fn release(&self, key: &str, token: &str) {
+    async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
         let mut leases = self.leases();
         if leases.get(key).is_some_and(|(held, _)| held == token) {
             leases.remove(key);
         }
+        Ok(())
     }
 }

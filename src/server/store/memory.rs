@@ -10,7 +10,7 @@ use std::{
 
 use time::OffsetDateTime;
 
-use super::backend::{Backend, LocalLeases, SessionWrite, Write};
+use super::backend::{Backend, Leases, LocalLeases, SessionWrite, Write};
 use crate::auth::store::StoreUnavailable;
 
 #[derive(Default)]
@@ -138,22 +138,8 @@ impl Backend for Memory {
         Ok(())
     }
 
-    async fn try_lease(
-        &self,
-        key: &str,
-        token: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreUnavailable> {
-        Ok(self.leases.try_take(key, token, ttl))
-    }
-
-    async fn renew(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreUnavailable> {
-        Ok(self.leases.renew(key, token, ttl))
-    }
-
-    async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
-        self.leases.release(key, token);
-        Ok(())
+    fn leases(&self) -> &dyn Leases {
+        &self.leases
     }
 
     async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable> {

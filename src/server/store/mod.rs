@@ -244,19 +244,31 @@ impl SessionControl for Store {
     ) -> Result<Option<Lease>, StoreUnavailable> {
         let token = crate::server::security::new_nonce();
         let key = format!("fa:lease:{name}");
-        let taken = self.inner.backend.try_lease(&key, &token, ttl).await?;
+        let taken = self
+            .inner
+            .backend
+            .leases()
+            .try_lease(&key, &token, ttl)
+            .await?;
         Ok(taken.then_some(Lease { name: key, token }))
     }
 
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreUnavailable> {
         self.inner
             .backend
+            .leases()
             .renew(&lease.name, &lease.token, ttl)
             .await
     }
 
     async fn release(&self, lease: &Lease) {
-        if let Err(e) = self.inner.backend.release(&lease.name, &lease.token).await {
+        if let Err(e) = self
+            .inner
+            .backend
+            .leases()
+            .release(&lease.name, &lease.token)
+            .await
+        {
             tracing::warn!(error = %e, "could not release a refresh lease; it expires by itself");
         }
     }

@@ -27,7 +27,7 @@ use fred::{
     },
 };
 
-use super::backend::{Backend, SessionWrite, Write};
+use super::backend::{Backend, Leases, SessionWrite, Write};
 use crate::auth::store::StoreUnavailable;
 
 /// Longest wait for one Redis command.
@@ -264,6 +264,28 @@ impl Backend for Redis {
         Ok(())
     }
 
+    fn leases(&self) -> &dyn Leases {
+        self
+    }
+
+    async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable> {
+        let count: i64 = self.client()?.exists(key).await.map_err(unavailable)?;
+        Ok(count > 0)
+    }
+
+    async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
+        let _: Option<String> = self
+            .client()?
+            .set(key, "1", Some(Expiration::PX(millis(ttl))), None, false)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+/// Leases in Redis, so that every replica honours them.
+#[async_trait::async_trait]
+impl Leases for Redis {
     /// `SET key token NX PX ttl`.
     async fn try_lease(
         &self,
@@ -302,20 +324,6 @@ impl Backend for Redis {
         let _: i64 = self
             .client()?
             .eval(RELEASE_SCRIPT, vec![key.to_owned()], vec![token.to_owned()])
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable> {
-        let count: i64 = self.client()?.exists(key).await.map_err(unavailable)?;
-        Ok(count > 0)
-    }
-
-    async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable> {
-        let _: Option<String> = self
-            .client()?
-            .set(key, "1", Some(Expiration::PX(millis(ttl))), None, false)
             .await
             .map_err(unavailable)?;
         Ok(())

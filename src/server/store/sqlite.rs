@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
-use super::backend::{Backend, LocalLeases, SessionWrite, Write};
+use super::backend::{Backend, Leases, LocalLeases, SessionWrite, Write};
 use crate::{auth::store::StoreUnavailable, server::StartupError};
 
 const MIGRATIONS: [&str; 4] = [
@@ -126,22 +126,8 @@ impl Backend for Sqlite {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn try_lease(
-        &self,
-        key: &str,
-        token: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreUnavailable> {
-        Ok(self.leases.try_take(key, token, ttl))
-    }
-
-    async fn renew(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, StoreUnavailable> {
-        Ok(self.leases.renew(key, token, ttl))
-    }
-
-    async fn release(&self, key: &str, token: &str) -> Result<(), StoreUnavailable> {
-        self.leases.release(key, token);
-        Ok(())
+    fn leases(&self) -> &dyn Leases {
+        &*self.leases
     }
 
     async fn was_applied(&self, key: &str) -> Result<bool, StoreUnavailable> {
