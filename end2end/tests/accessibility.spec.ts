@@ -1,6 +1,9 @@
 // Accessibility: no WCAG 2.1 A/AA violation (axe-core) on any page a person meets, in the light
-// and the dark colour scheme, after hydration. ("Your session has ended" needs the scaled
-// topology's short tokens: tests/scaled/accessibility.spec.ts.)
+// and the dark colour scheme, after hydration; and the Table/JSON switch works by keyboard alone,
+// as the WAI-ARIA tabs pattern says. ("Your session has ended" needs the scaled topology's short
+// tokens: tests/scaled/accessibility.spec.ts.)
+import type { Locator, Page } from '@playwright/test';
+
 import { expectNoWcagViolations } from './support/axe';
 import { APP_URL } from './support/env';
 import { expect, test } from './support/fixtures';
@@ -50,3 +53,61 @@ test('error pages have no WCAG 2.1 A/AA violations: Leptos\'s, the 404 and the s
   await expect(page.getByTestId('error-page')).toContainText('Request refused');
   await expectNoWcagViolations(page, 'the static error page (403)');
 });
+
+test('the Table/JSON switch works by keyboard alone (WAI-ARIA tabs: roving tabindex, arrows, Home, End)', async ({ page }) => {
+  await loginFrom(page, '/profile');
+  await waitForHydration(page);
+  const tablist = page.getByRole('tablist', { name: 'Profile format' });
+  const table = tablist.getByRole('tab', { name: 'Table' });
+  const json = tablist.getByRole('tab', { name: 'JSON' });
+
+  // Tab from the top of the freshly loaded page: the selected tab is the tablist's one stop.
+  for (let presses = 0; presses < 10 && !(await isFocused(table)); presses++) await page.keyboard.press('Tab');
+  await expect(table).toBeFocused();
+  await expectSelected(page, table, json, 'table');
+  // The next Tab leaves the tablist for the panel: the unselected tab is not a stop.
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('tabpanel', { name: 'Table' })).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(table).toBeFocused();
+
+  await page.keyboard.press('ArrowRight');
+  await expect(json).toBeFocused();
+  await expectSelected(page, json, table, 'json');
+  await page.keyboard.press('ArrowRight'); // wraps round to the first
+  await expect(table).toBeFocused();
+  await expectSelected(page, table, json, 'table');
+  await page.keyboard.press('ArrowLeft'); // wraps round to the last
+  await expect(json).toBeFocused();
+  await expectSelected(page, json, table, 'json');
+  await page.keyboard.press('ArrowLeft');
+  await expect(table).toBeFocused();
+  await expectSelected(page, table, json, 'table');
+  await page.keyboard.press('End');
+  await expect(json).toBeFocused();
+  await expectSelected(page, json, table, 'json');
+  await page.keyboard.press('Home');
+  await expect(table).toBeFocused();
+  await expectSelected(page, table, json, 'table');
+
+  // The JSON panel is reached the same way once its tab is selected.
+  await page.keyboard.press('End');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('tabpanel', { name: 'JSON' })).toBeFocused();
+});
+
+async function isFocused(locator: Locator): Promise<boolean> {
+  return await locator.evaluate((el) => el === document.activeElement);
+}
+
+/** `selected` is selected and the one tab stop, `other` is neither, and only `view`'s panel shows. */
+async function expectSelected(page: Page, selected: Locator, other: Locator, view: 'table' | 'json') {
+  await expect(selected).toHaveAttribute('aria-selected', 'true');
+  await expect(selected).toHaveAttribute('tabindex', '0');
+  await expect(other).toHaveAttribute('aria-selected', 'false');
+  await expect(other).toHaveAttribute('tabindex', '-1');
+  const [shown, hidden] = view === 'table' ? ['Table', 'JSON'] : ['JSON', 'Table'];
+  await expect(page.getByRole('tabpanel', { name: shown })).toBeVisible();
+  await expect(page.getByRole('tabpanel', { name: hidden, includeHidden: true })).toBeHidden();
+  await expect(page.getByTestId(view === 'table' ? 'claims-table' : 'claims-json')).toBeVisible();
+}
