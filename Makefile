@@ -106,11 +106,13 @@ unit: deps deps-services
 	cargo test -p bench
 	./setup/scripts/check-compose.sh
 
-# The Playwright suite twice: against one app process with its SQLite store, then against the
+# The server started by hand without LEPTOS_HASH_FILES serves the hashed assets it links; then
+# the Playwright suite twice: against one app process with its SQLite store, then against the
 # scaled topology (scripts/topology.sh: nginx on :3000, two replicas, sessions in Redis), which
 # adds the specs under end2end/tests/scaled/.
 e2e: deps deps-browser deps-services
 	cargo leptos build
+	PROFILE=debug ./scripts/check-hand-start.sh
 	cd end2end && npm run --silent idp:check && npx playwright test
 	cd end2end && E2E_TOPOLOGY=scaled npx playwright test
 
