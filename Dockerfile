@@ -9,7 +9,7 @@
 # README's Configuration table applies; a release build needs APP_SECRET_KEY.
 
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
-# sass and wasm-opt (binaryen) run on Node; Debian bookworm's own Node is 18, past its end of life.
+# wasm-opt (binaryen) runs on Node; Debian bookworm's own Node is 18, past its end of life.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS node

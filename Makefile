@@ -39,9 +39,10 @@ deps-node:
 	@if ! command -v npm >/dev/null; then \
 	  if command -v apt-get >/dev/null; then echo "--- installing Node.js"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; \
 	  else echo "error: Node.js 20+ and npm are missing: install them (e.g. brew install node)" >&2; exit 1; fi; fi
-	@# sass (style/) and wasm-opt (release wasm): cargo-leptos finds them in node_modules/.bin.
-	@if [ ! -x node_modules/.bin/sass ] || [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
-	  echo "--- npm ci (sass, binaryen)"; npm ci --no-audit --no-fund; fi
+	@# wasm-opt for release builds: cargo-leptos finds it in node_modules/.bin. The stylesheet is
+	@# plain CSS, which cargo-leptos builds itself: `cargo leptos watch` needs nothing from npm.
+	@if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  echo "--- npm ci (binaryen: wasm-opt)"; npm ci --no-audit --no-fund; fi
 
 deps-browser: deps-node
 	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
@@ -105,11 +106,13 @@ unit: deps deps-services
 	cargo test -p bench
 	./setup/scripts/check-compose.sh
 
-# The Playwright suite twice: against one app process with its SQLite store, then against the
+# The server started by hand without LEPTOS_HASH_FILES serves the hashed assets it links; then
+# the Playwright suite twice: against one app process with its SQLite store, then against the
 # scaled topology (scripts/topology.sh: nginx on :3000, two replicas, sessions in Redis), which
 # adds the specs under end2end/tests/scaled/.
 e2e: deps deps-browser deps-services
 	cargo leptos build
+	PROFILE=debug ./scripts/check-hand-start.sh
 	cd end2end && npm run --silent idp:check && npx playwright test
 	cd end2end && E2E_TOPOLOGY=scaled npx playwright test
 

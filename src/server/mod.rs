@@ -92,9 +92,10 @@ pub async fn run() -> ExitCode {
 
 async fn serve() -> Result<(), StartupError> {
     let config = Config::from_env()?;
-    let leptos_options = get_configuration(None)
+    let mut leptos_options = get_configuration(None)
         .map_err(|e| StartupError::Leptos(e.to_string()))?
         .leptos_options;
+    static_files::hash_files_from_build(&mut leptos_options);
     let addr = leptos_options.site_addr;
     let app = app(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr)

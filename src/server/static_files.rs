@@ -30,19 +30,53 @@ pub fn files(options: &LeptosOptions, not_found: MethodRouter) -> ServeDir<Metho
         .fallback(not_found)
 }
 
+/// Turns `hash_files` on when `LEPTOS_HASH_FILES` is unset and the hash file a `hash-files`
+/// build writes beside the binary is there. cargo-leptos sets the variable when it runs the
+/// server; a binary started by hand without it would link unhashed names that such a build
+/// never wrote (404s: an unstyled page without islands).
+pub fn hash_files_from_build(options: &mut LeptosOptions) {
+    let set = std::env::var_os("LEPTOS_HASH_FILES").is_some();
+    let found = hash_file_path(options).is_some_and(|path| path.is_file());
+    let wanted = use_hash_files(set.then_some(options.hash_files), found);
+    if wanted && !set {
+        tracing::info!("LEPTOS_HASH_FILES is unset and the build's hash file is beside the binary: hashed asset names");
+    }
+    options.hash_files = wanted;
+}
+
+/// `LEPTOS_HASH_FILES` when it is set (`configured`), else whether the hash file is there.
+fn use_hash_files(configured: Option<bool>, hash_file_found: bool) -> bool {
+    configured.unwrap_or(hash_file_found)
+}
+
+/// Where Leptos reads the hash file: beside the running binary.
+fn hash_file_path(options: &LeptosOptions) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.join(&*options.hash_file))
+}
+
 /// The stylesheet's address, as the pages link it. With `hash-files`, also checks that the
 /// hash file cargo-leptos wrote beside the binary exists and names files that are there:
 /// without it, Leptos would link missing files (or panic while rendering).
 pub fn stylesheet_href(options: &LeptosOptions) -> Result<String, String> {
     let pkg = format!("/{}", options.site_pkg_dir);
     let name = &options.output_name;
+    let site_file = |file: &str| {
+        std::path::Path::new(&*options.site_root)
+            .join(&*options.site_pkg_dir)
+            .join(file)
+    };
     if !options.hash_files {
-        return Ok(format!("{pkg}/{name}.css"));
+        let css = format!("{name}.css");
+        if !site_file(&css).is_file() {
+            return Err(format!(
+                "{} is missing and LEPTOS_HASH_FILES is off: build with `cargo leptos build`, set LEPTOS_SITE_ROOT to its site root, or set LEPTOS_HASH_FILES=true for a build with hashed names",
+                site_file(&css).display()
+            ));
+        }
+        return Ok(format!("{pkg}/{css}"));
     }
-    let hash_file = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(&*options.hash_file)))
-        .ok_or("cannot locate the server binary's directory")?;
+    let hash_file = hash_file_path(options).ok_or("cannot locate the server binary's directory")?;
     let hashes = std::fs::read_to_string(&hash_file).map_err(|e| {
         format!(
             "LEPTOS_HASH_FILES is on but {} cannot be read ({e}): build with `cargo leptos build`",
@@ -60,10 +94,7 @@ pub fn stylesheet_href(options: &LeptosOptions) -> Result<String, String> {
         let hash =
             hash_of(ext).ok_or_else(|| format!("{} names no {ext} file", hash_file.display()))?;
         let file = format!("{name}.{hash}.{ext}");
-        let on_disk = std::path::Path::new(&*options.site_root)
-            .join(&*options.site_pkg_dir)
-            .join(&file);
-        if !on_disk.is_file() {
+        if !site_file(&file).is_file() {
             return Err(format!(
                 "{} names {file}, which is not in the site root {}: rebuild with `cargo leptos build`",
                 hash_file.display(),
@@ -112,7 +143,36 @@ fn is_hashed_asset(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use leptos::config::LeptosOptions;
+
+    use super::{is_hashed_asset, stylesheet_href, use_hash_files};
+
+    #[test]
+    fn the_build_hash_file_turns_hashed_names_on_unless_leptos_hash_files_says_otherwise() {
+        // Unset: what the build left beside the binary decides.
+        assert!(use_hash_files(None, true));
+        assert!(!use_hash_files(None, false));
+        // Set: it wins (and `true` without the file stops start-up in `stylesheet_href`).
+        assert!(!use_hash_files(Some(false), true));
+        assert!(use_hash_files(Some(true), false));
+        assert!(use_hash_files(Some(true), true));
+        assert!(!use_hash_files(Some(false), false));
+    }
+
+    #[test]
+    fn without_hashed_names_a_site_root_lacking_the_stylesheet_stops_start_up() {
+        let site = tempfile::tempdir().expect("site root");
+        let options = LeptosOptions::builder()
+            .output_name("app")
+            .site_root(site.path().display().to_string())
+            .build();
+        let error = stylesheet_href(&options).expect_err("no stylesheet in the site root");
+        assert!(error.contains("LEPTOS_HASH_FILES"), "{error}");
+
+        std::fs::create_dir(site.path().join("pkg")).expect("pkg dir");
+        std::fs::write(site.path().join("pkg/app.css"), "").expect("stylesheet");
+        assert_eq!(stylesheet_href(&options).as_deref(), Ok("/pkg/app.css"));
+    }
 
     #[test]
     fn only_hashed_names_are_immutable() {

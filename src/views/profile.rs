@@ -5,9 +5,10 @@ use crate::auth::Profile;
 /// The profile view, as in FusionAuth's tutorial, with the claims as a table or as JSON.
 ///
 /// Rendered on the server only, both views of the claims included. The island
-/// [`ClaimsSwitch`] owns nothing but the two tabs: it marks the tab list with the view
-/// chosen, and the stylesheet shows that panel (`.profile:has(.tabs[data-view=json])`). So
-/// the browser gets no data props, and the wasm neither serde nor the panels.
+/// [`ClaimsSwitch`] owns nothing but the two tabs, and the stylesheet shows the panel of the
+/// selected one (`.profile:has(#tab-claims-json-panel[aria-selected=true])`). So the browser
+/// gets no data props, and the wasm neither serde nor the panels. Each panel is a tab stop
+/// (WAI-ARIA tabs), so the keyboard reaches the claims right after the tabs.
 #[component]
 pub fn ProfileView(profile: Profile) -> impl IntoView {
     let Profile {
@@ -37,7 +38,7 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
             </p>
             <h2 id="profile-title">"Here is your OpenID profile"</h2>
             <ClaimsSwitch />
-            <div id="claims-table-panel" role="tabpanel" aria-labelledby="tab-claims-table-panel" class="table-wrap panel-table">
+            <div id="claims-table-panel" role="tabpanel" aria-labelledby="tab-claims-table-panel" tabindex="0" class="table-wrap panel-table">
                     <table data-testid="claims-table">
                         <caption class="visually-hidden">"Claims of your id_token"</caption>
                         <thead>
@@ -49,7 +50,7 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
                         <tbody>{rows}</tbody>
                     </table>
             </div>
-            <div id="claims-json-panel" role="tabpanel" aria-labelledby="tab-claims-json-panel" class="panel-json">
+            <div id="claims-json-panel" role="tabpanel" aria-labelledby="tab-claims-json-panel" tabindex="0" class="panel-json">
                 <pre data-testid="claims-json" class="json">{claims_json}</pre>
             </div>
             <p class="muted" data-testid="session-expiry">
@@ -70,6 +71,10 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
 /// dynamic views). The tabs stay disabled until the island has hydrated (and without
 /// JavaScript, where the table shows); then it sets the performance mark
 /// `claims-switch-ready` (make bench measures the time to it).
+///
+/// The WAI-ARIA tabs pattern with automatic activation: only the selected tab is a tab stop
+/// (roving `tabindex`); Left and Right move to the other tab (with two, either way round),
+/// Home to the first, End to the last, and the tab moved to is selected and focused.
 #[island]
 fn ClaimsSwitch() -> impl IntoView {
     // `None` until hydrated; then whether the JSON view is shown. One signal, not two: each
@@ -82,18 +87,32 @@ fn ClaimsSwitch() -> impl IntoView {
             let _ = performance.mark("claims-switch-ready");
         }
     });
+    // On the tab list: keys reach it from the focused tab, the selected one (roving tabindex).
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let to_json = match ev.key().as_str() {
+            "ArrowLeft" | "ArrowRight" => !json.get().unwrap_or(false),
+            "Home" => false,
+            "End" => true,
+            _ => return,
+        };
+        ev.prevent_default(); // no scrolling
+        json.set(Some(to_json));
+        focus_tab(to_json);
+    };
     // Static strings only: `format!` would bring Rust's formatting machinery into the wasm.
     let tab =
         move |label: &'static str, shows_json: bool, id: &'static str, controls: &'static str| {
+            // Before hydration, the table's tab (the panel shown without JavaScript).
+            let selected = move || json.get().unwrap_or(false) == shows_json;
             view! {
                 <button
                     type="button"
                     role="tab"
                     id=id
                     aria-controls=controls
-                    aria-selected=move || {
-                        if json.get().unwrap_or(false) == shows_json { "true" } else { "false" }
-                    }
+                    aria-selected=move || if selected() { "true" } else { "false" }
+                    // Roving tabindex: the tab list is one tab stop, the selected tab.
+                    tabindex=move || if selected() { "0" } else { "-1" }
                     disabled=move || json.get().is_none()
                     on:click=move |_| json.set(Some(shows_json))
                 >
@@ -102,14 +121,23 @@ fn ClaimsSwitch() -> impl IntoView {
             }
         };
     view! {
-        <div
-            role="tablist"
-            aria-label="Profile format"
-            class="tabs"
-            data-view=move || if json.get() == Some(true) { "json" } else { "table" }
-        >
-            {tab("Table", false, "tab-claims-table-panel", "claims-table-panel")}
-            {tab("JSON", true, "tab-claims-json-panel", "claims-json-panel")}
+        <div role="tablist" aria-label="Profile format" class="tabs" on:keydown=on_keydown>
+            {tab("Table", false, TAB_IDS[0], "claims-table-panel")}
+            {tab("JSON", true, TAB_IDS[1], "claims-json-panel")}
         </div>
     }
+}
+
+/// The ids of the Table and the JSON tab, indexed by whether the tab shows JSON.
+const TAB_IDS: [&str; 2] = ["tab-claims-table-panel", "tab-claims-json-panel"];
+
+/// Moves the focus to a tab. By id: a `NodeRef` per tab would cost the wasm 3 KB.
+fn focus_tab(json: bool) {
+    #[cfg(feature = "hydrate")]
+    if let Some(tab) = document().get_element_by_id(TAB_IDS[usize::from(json)]) {
+        use wasm_bindgen::JsCast;
+        let _ = tab.unchecked_into::<web_sys::HtmlElement>().focus();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = json;
 }

@@ -60,6 +60,16 @@ export async function waitForHydration(page: Page) {
   await expect(page.getByRole('tab', { name: 'Table' })).toBeEnabled();
 }
 
+/**
+ * For islands that change nothing a test can see when they hydrate (the guest view): waits
+ * until the wasm has arrived and the network has been quiet for half a second; the island
+ * script hydrates as soon as the wasm is instantiated.
+ */
+export async function waitForIslands(page: Page) {
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('.wasm')));
+  await page.waitForLoadState('networkidle');
+}
+
 /** Value cell of a claim row in the claims table. */
 export function claimValue(page: Page, claim: string) {
   return page.getByTestId('claims-table')

@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 
 import { expect, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
 
-import { APP_COOKIE, REPLICA_URLS, USER } from './env';
+import { APP_COOKIE, APP_URL, REPLICA_URLS, SCALED_REFRESH_DUE_SECS, USER } from './env';
+import { loginFrom, waitForHydration } from './flows';
+import { revokeRefreshTokens } from './standin';
 
 const SCRIPT = resolve(__dirname, '../../../scripts/topology.sh');
 const run = promisify(execFile);
@@ -45,6 +47,36 @@ export async function replicaAnswers(request: APIRequestContext, n: Replica): Pr
   } catch {
     return false;
   }
+}
+
+/** Where the stand-in sends its webhooks: the app, through the load balancer. */
+export const WEBHOOK_URL = `${APP_URL}/webhooks/fusionauth`;
+
+/**
+ * Revokes the user's refresh tokens at the provider while the load balancer is down, so its
+ * revocation webhook cannot reach the app: the session ends only at its next refresh, which
+ * the provider refuses (invalid_grant), and the guest page says "Your session has ended".
+ * Load everything the page needs through the load balancer first.
+ */
+export async function revokeUnbeknownToTheApp(request: APIRequestContext) {
+  await topology('stop-nginx');
+  const sent = await revokeRefreshTokens(request);
+  expect(sent.map((d) => [d.url, d.status]), 'the webhook could not arrive').toEqual([[WEBHOOK_URL, null]]);
+}
+
+/**
+ * Logs in, has the provider refuse the session's next refresh (see revokeUnbeknownToTheApp),
+ * waits until that refresh is due, and loads `/` from replica 1: the guest page with the
+ * "Your session has ended" notice.
+ */
+export async function showSessionEnded(page: Page, request: APIRequestContext) {
+  await loginFrom(page, '/');
+  const tokensIssued = Date.now();
+  await waitForHydration(page);
+  await revokeUnbeknownToTheApp(request);
+  await page.waitForTimeout(Math.max(0, tokensIssued + (SCALED_REFRESH_DUE_SECS + 1) * 1000 - Date.now()));
+  expect(await openOnReplica(page, 1, '/')).toBe(200);
+  await expect(page.getByTestId('session-ended')).toBeVisible();
 }
 
 /** The logged-in profile, as `/` and `/profile` show it. */
