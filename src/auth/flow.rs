@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use axum_oidc_sessions::store::SessionControl;
 use base64::Engine as _;
 use openidconnect::{
     core::{
@@ -28,7 +29,6 @@ use super::{
     return_to,
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
-    store::SessionControl,
     CallbackParams,
 };
 use crate::error::AuthError;

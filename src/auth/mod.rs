@@ -23,8 +23,6 @@ pub mod session;
 #[cfg(feature = "ssr")]
 pub mod settings;
 #[cfg(feature = "ssr")]
-pub mod store;
-#[cfg(feature = "ssr")]
 pub mod webhook;
 
 /// The query string the provider sends to `/callback`. FusionAuth adds more parameters

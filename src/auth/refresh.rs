@@ -23,6 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum_oidc_sessions::store::Lease;
 use openidconnect::{
     core::CoreErrorResponseType, OAuth2TokenResponse, RefreshToken, RequestTokenError,
     TokenResponse,
@@ -32,7 +33,6 @@ use super::{
     flow::{now, AuthService},
     provider::error_chain,
     session::{AuthSession, LoggedInUser},
-    store::Lease,
 };
 use crate::error::AuthError;
 

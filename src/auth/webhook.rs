@@ -16,6 +16,7 @@ use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
+use axum_oidc_sessions::store::StoreUnavailable;
 use base64::Engine as _;
 use http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -24,7 +25,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{flow::AuthService, store::StoreUnavailable};
+use super::flow::AuthService;
 
 pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
 

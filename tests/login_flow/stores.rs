@@ -5,10 +5,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use fusionauth_leptos::{
-    auth::store::SessionControl,
-    server::store::{open, SessionStoreSettings, Store, StoreLocation},
-};
+use axum_oidc_sessions::store::SessionControl;
+use fusionauth_leptos::server::store::{open, SessionStoreSettings, Store, StoreLocation};
 use serde_json::json;
 use time::OffsetDateTime;
 use tower_sessions::{

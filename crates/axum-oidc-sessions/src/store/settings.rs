@@ -1,5 +1,5 @@
 //! What the session store needs to know: where sessions live and the keys that seal and
-//! index them. `server::config` fills it from the environment; tests build it directly.
+//! index them. The app fills it from its environment; tests build it directly.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -14,7 +14,9 @@ pub enum StoreLocation {
     Memory,
 }
 
+/// How to open the session store ([`open`](super::open)).
 pub struct SessionStoreSettings {
+    /// Where sessions are kept.
     pub location: StoreLocation,
     /// How often expired sessions are deleted (SQLite; Redis expires them itself).
     pub cleanup_interval: Duration,

@@ -1,8 +1,8 @@
 //! What the login flow needs from the session store beyond tower-sessions' own interface:
 //! a lease for one refresh at a time (across replicas when the store is shared), ending all
 //! of a user's sessions (FusionAuth's revocation webhooks), and a record of the webhook
-//! deliveries already applied (replays). `server::store` implements it for SQLite and for
-//! Redis.
+//! deliveries already applied (replays). [`Store`](super::Store) implements it over every
+//! backend.
 
 use std::time::Duration;
 
@@ -15,10 +15,14 @@ pub struct StoreUnavailable(pub String);
 /// deadline may already belong to someone else, whose lease must not be touched by us).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// The lease's key in the store.
     pub name: String,
+    /// The random token that proves this holder took it.
     pub token: String,
 }
 
+/// What the login flow needs from the session store beyond [`tower_sessions::SessionStore`]:
+/// leases, per-user and application-wide revocation, and applied webhook deliveries.
 #[async_trait::async_trait]
 pub trait SessionControl: Send + Sync {
     /// Takes the lease `name` for at most `ttl`, or `None` when another holder has it.

@@ -2,7 +2,7 @@
 //! read), a per-user index of them, refresh leases, and the webhook deliveries applied.
 //! SQLite, Redis and memory each implement [`Backend`]; `Store` (in `mod.rs`) seals what goes
 //! in and opens what comes out, over any of them. One conformance suite
-//! (`tests/login_flow/stores.rs`) runs against every backend.
+//! (`tests/conformance.rs`) runs against every backend.
 
 use std::{
     collections::HashMap,
@@ -12,7 +12,7 @@ use std::{
 
 use time::OffsetDateTime;
 
-use crate::auth::store::StoreUnavailable;
+use super::StoreUnavailable;
 
 /// How a session write treats an existing record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,12 +29,17 @@ const NONCE_LEN: usize = 12;
 /// Why a stored record could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    /// The record's data is not one sealed value.
     #[error("the record is not sealed (written before encryption at rest, or by someone else)")]
     NotSealed,
+    /// The key tag names none of this server's keys (a rolling rotation: another replica
+    /// may have it).
     #[error("the record is sealed with a key this server does not have")]
     UnknownKey,
+    /// Decryption failed: the ciphertext was changed, or moved to another session id.
     #[error("the record does not decrypt (tampered, or moved to another session id)")]
     Tampered,
+    /// The decrypted data is not JSON.
     #[error("the record's data is not JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -63,6 +68,7 @@ pub struct Sealer {
 }
 
 impl Sealer {
+    /// Seals with `current`; opens with `current` or any of `previous`.
     pub fn new(current: &[u8; 32], previous: &[[u8; 32]]) -> Self {
         Self {
             current: DataKey::new(current),

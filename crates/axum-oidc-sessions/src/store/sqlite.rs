@@ -17,8 +17,10 @@ use time::OffsetDateTime;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
-use super::backend::{Backend, Leases, LocalLeases, SessionWrite, Write};
-use crate::{auth::store::StoreUnavailable, server::StartupError};
+use super::{
+    backend::{Backend, Leases, LocalLeases, SessionWrite, Write},
+    SetupError, StoreUnavailable,
+};
 
 const MIGRATIONS: [&str; 4] = [
     "create table if not exists fa_user_sessions (
@@ -207,8 +209,8 @@ async fn index(db: &mut SqliteConnection, session: &SessionWrite<'_>) -> Result<
 /// The file holds tokens: it is created `0600` in a directory created `0700`, and an
 /// existing file is narrowed to `0600` (SQLite gives its `-wal` and `-shm` files the same
 /// mode as the database).
-pub async fn open(path: &Path, cleanup_every: Duration) -> Result<Sqlite, StartupError> {
-    let error = |source| StartupError::SessionStore {
+pub async fn open(path: &Path, cleanup_every: Duration) -> Result<Sqlite, SetupError> {
+    let error = |source| SetupError::Sqlite {
         path: path.display().to_string(),
         source,
     };

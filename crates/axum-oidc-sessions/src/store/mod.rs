@@ -1,38 +1,63 @@
 //! The session store: SQLite by default, Redis when `REDIS_URL` is set (several replicas
 //! share it). Either way, what reaches the store is sealed (`sealed.rs`: no token and no
 //! claim at rest), and each logged-in session is indexed under a keyed hash of its user, so
-//! that FusionAuth's revocation webhooks can end every session of a user at once.
+//! that FusionAuth's revocation webhooks can end every session of a user at once. The store
+//! does not know the shape of a session: whoever opens it says how to find a record's user
+//! ([`UserOf`]).
 //!
 //! A stored record is one of three things when it is read:
 //! - readable: the session;
 //! - sealed with a key this server does not have (yet: a rolling rotation of
 //!   `APP_SECRET_KEY`): no session for this request, and the record is left alone for the
-//!   replicas that have the key (the error `Decode` says so to `auth::session`);
+//!   replicas that have the key (the error `Decode` says so to the app's session layer);
 //! - provably garbage (does not decode, not sealed, does not decrypt under a key we hold, or
 //!   revoked by an application-wide revocation): deleted, and counted as no session.
 
 mod backend;
+mod control;
 mod memory;
 mod redis;
 mod sealed;
 mod settings;
 mod sqlite;
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use base64::Engine as _;
+use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
 };
 
-use super::StartupError;
-use crate::auth::store::{Lease, SessionControl, StoreUnavailable};
 use backend::{Backend, SessionWrite, Write};
+pub use control::{Lease, SessionControl, StoreUnavailable};
 pub use redis::{parse_url as parse_redis_url, MIN_VERSION as MIN_REDIS_VERSION};
-use sealed::OpenError;
-pub use sealed::Sealer;
+pub use sealed::{OpenError, Sealer};
 pub use settings::{SessionStoreSettings, StoreLocation};
+
+/// Finds the user (the OIDC `sub`) a session's data belongs to, or `None` for a session
+/// nobody is logged in to. The store indexes sessions by it, for
+/// [`SessionControl::end_sessions_of`].
+pub type UserOf = fn(&HashMap<String, serde_json::Value>) -> Option<&str>;
+
+/// Why the store could not be opened at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The SQLite file at `path` could not be created, opened or migrated.
+    #[error("SQLite session store {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// What went wrong.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The Redis URL is not valid, or the Redis server is too old.
+    #[error("Redis session store: {0}")]
+    Redis(String),
+}
 
 /// The application's revocation epoch a Redis session was written in (inside the seal).
 const EPOCH_KEY: &str = "fa.epoch";
@@ -53,6 +78,7 @@ struct Inner {
     /// sessions indexed before a rotation.
     index_keys: Vec<[u8; 32]>,
     max_sessions_per_user: usize,
+    user_of: UserOf,
 }
 
 impl std::fmt::Debug for Store {
@@ -61,8 +87,8 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Opens the configured store.
-pub async fn open(settings: &SessionStoreSettings) -> Result<Store, StartupError> {
+/// Opens the configured store; `user_of` finds the user of a session, to index it by.
+pub async fn open(settings: &SessionStoreSettings, user_of: UserOf) -> Result<Store, SetupError> {
     let (backend, name): (Box<dyn Backend>, _) = match &settings.location {
         StoreLocation::Sqlite(path) => (
             Box::new(sqlite::open(path, settings.cleanup_interval).await?),
@@ -72,7 +98,7 @@ pub async fn open(settings: &SessionStoreSettings) -> Result<Store, StartupError
             Box::new(
                 redis::Redis::connect(url)
                     .await
-                    .map_err(StartupError::Redis)?,
+                    .map_err(SetupError::Redis)?,
             ),
             "Redis",
         ),
@@ -85,12 +111,21 @@ pub async fn open(settings: &SessionStoreSettings) -> Result<Store, StartupError
             sealer: Sealer::new(&settings.data_key, &settings.previous_data_keys),
             index_keys: settings.index_keys.clone(),
             max_sessions_per_user: settings.max_sessions_per_user,
+            user_of,
         }),
     })
 }
 
 fn backend_error(e: StoreUnavailable) -> session_store::Error {
     session_store::Error::Backend(e.0)
+}
+
+/// A lease's token: 128 random bits, base64url. Unguessable, so only its holder can renew
+/// or release the lease.
+fn lease_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
@@ -119,7 +154,7 @@ impl Store {
     }
 
     fn current_user_key(&self, record: &Record) -> Option<String> {
-        crate::auth::session::user_of(&record.data).and_then(|sub| self.user_keys(sub).next())
+        (self.inner.user_of)(&record.data).and_then(|sub| self.user_keys(sub).next())
     }
 
     fn seal(&self, record: &Record) -> session_store::Result<Vec<u8>> {
@@ -242,7 +277,7 @@ impl SessionControl for Store {
         name: &str,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreUnavailable> {
-        let token = crate::server::security::new_nonce();
+        let token = lease_token();
         let key = format!("fa:lease:{name}");
         let taken = self
             .inner

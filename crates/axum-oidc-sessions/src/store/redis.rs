@@ -28,7 +28,7 @@ use fred::{
 };
 
 use super::backend::{Backend, Leases, SessionWrite, Write};
-use crate::auth::store::StoreUnavailable;
+use super::StoreUnavailable;
 
 /// Longest wait for one Redis command.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);

@@ -11,7 +11,7 @@ use std::{
 use time::OffsetDateTime;
 
 use super::backend::{Backend, Leases, LocalLeases, SessionWrite, Write};
-use crate::auth::store::StoreUnavailable;
+use super::StoreUnavailable;
 
 #[derive(Default)]
 pub struct Memory {
