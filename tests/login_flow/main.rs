@@ -18,5 +18,5 @@ mod replicas;
 mod revocation;
 mod session;
 mod static_files;
-mod stores;
+mod upgrade;
 mod webhooks;
