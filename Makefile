@@ -98,10 +98,13 @@ lint: deps
 	cargo clippy -p fusionauth-leptos --features ssr --all-targets -- -D warnings
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p setup -p fusionauth-defaults --all-targets -- -D warnings
+	cargo clippy -p axum-oidc-sessions -p testkit --all-targets -- -D warnings
 	cargo clippy -p bench --all-targets -- -D warnings
 
 unit: deps deps-services
 	cargo test -p fusionauth-leptos --features ssr
+	cargo test -p axum-oidc-sessions
+	RUSTDOCFLAGS="-D warnings" cargo doc -p axum-oidc-sessions --no-deps
 	cargo test -p setup
 	cargo test -p bench
 	./setup/scripts/check-compose.sh

@@ -1,6 +1,7 @@
 //! The user revoked under load: many sessions written straight into Redis in the session
-//! store's layout (src/server/store/redis.rs): each session under its id, and its id in the
-//! user's sorted index `fa:idx:<user key>`, scored by its expiry (unix seconds).
+//! store's layout (crates/axum-oidc-sessions/src/store/redis.rs): each session under its id,
+//! and its id in the user's sorted index `fa:idx:<user key>`, scored by its expiry (unix
+//! seconds).
 
 use std::{
     process::Stdio,
@@ -185,9 +186,10 @@ fn resp(buf: &mut Vec<u8>, parts: &[&[u8]]) {
     }
 }
 
-/// The key of `sub`'s index as src/server/store/mod.rs `user_keys` makes it under the current
-/// `APP_SECRET_KEY`: hex of the first 16 bytes of SHA-256(index key || sub), where the index
-/// key is HKDF-SHA256(`APP_SECRET_KEY`, no salt, "fusionauth-leptos user-index v1"), 32 bytes.
+/// The key of `sub`'s index as crates/axum-oidc-sessions/src/store/mod.rs `user_keys` makes it
+/// under the current `APP_SECRET_KEY`: hex of the first 16 bytes of SHA-256(index key || sub),
+/// where the index key is HKDF-SHA256(`APP_SECRET_KEY`, no salt, "fusionauth-leptos user-index
+/// v1"), 32 bytes.
 fn user_key(secret: &str, sub: &str) -> Result<String> {
     let mut index_key = [0u8; 32];
     Hkdf::<Sha256>::new(None, secret.as_bytes())
