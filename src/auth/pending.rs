@@ -23,7 +23,6 @@ use tower_cookies::{
 };
 
 use super::settings::CookieSettings;
-use crate::defaults::{CALLBACK_PATH, LOGIN_PATH};
 
 /// Attempts kept per browser: starting one more drops the oldest.
 pub const MAX_ATTEMPTS: usize = 3;
@@ -89,15 +88,15 @@ impl<'a> PendingLogins<'a> {
         ids.push(id.clone());
         let excess = ids.len().saturating_sub(MAX_ATTEMPTS);
         for old in ids.drain(..excess) {
-            cookies.add(self.removal(self.cookie_name(&old), CALLBACK_PATH));
+            cookies.add(self.removal(self.cookie_name(&old), self.callback_path()));
         }
         cookies
             .private(&self.settings.pending_login_key)
-            .add(self.cookie(self.cookie_name(&id), value, CALLBACK_PATH));
+            .add(self.cookie(self.cookie_name(&id), value, self.callback_path()));
         cookies.add(self.cookie(
             self.settings.pending_index_name().to_owned(),
             ids.join("."),
-            LOGIN_PATH,
+            self.login_path(),
         ));
         Ok(())
     }
@@ -121,10 +120,13 @@ impl<'a> PendingLogins<'a> {
                 let previous = self.settings.previous_pending_login_key.as_ref()?;
                 cookies.private(previous).get(&name)
             });
-        cookies.add(self.removal(name, CALLBACK_PATH));
+        cookies.add(self.removal(name, self.callback_path()));
         // The list only bounds attempts; once one comes back, drop it rather than leave
         // bookkeeping in the browser (at worst a pending tab is no longer counted).
-        cookies.add(self.removal(self.settings.pending_index_name().to_owned(), LOGIN_PATH));
+        cookies.add(self.removal(
+            self.settings.pending_index_name().to_owned(),
+            self.login_path(),
+        ));
         let Some(cookie) = opened else {
             tracing::warn!(
                 "pending-login cookie does not decrypt (tampered, or APP_SECRET_KEY changed)"
@@ -146,6 +148,14 @@ impl<'a> PendingLogins<'a> {
         }
     }
 
+    fn callback_path(&self) -> String {
+        self.settings.callback_path.clone()
+    }
+
+    fn login_path(&self) -> String {
+        self.settings.login_path.clone()
+    }
+
     fn cookie_name(&self, id: &str) -> String {
         format!("{}{id}", self.settings.pending_prefix())
     }
@@ -164,7 +174,7 @@ impl<'a> PendingLogins<'a> {
             .unwrap_or_default()
     }
 
-    fn cookie(&self, name: String, value: String, path: &'static str) -> Cookie<'static> {
+    fn cookie(&self, name: String, value: String, path: String) -> Cookie<'static> {
         let max_age =
             time::Duration::seconds(self.lifetime.as_secs().try_into().unwrap_or(i64::MAX));
         Cookie::build((name, value))
@@ -176,7 +186,7 @@ impl<'a> PendingLogins<'a> {
             .build()
     }
 
-    fn removal(&self, name: String, path: &'static str) -> Cookie<'static> {
+    fn removal(&self, name: String, path: String) -> Cookie<'static> {
         let mut cookie = self.cookie(name, String::new(), path);
         cookie.make_removal();
         cookie
@@ -205,6 +215,8 @@ mod tests {
             secure: false,
             pending_login_key: tower_cookies::Key::generate(),
             previous_pending_login_key: None,
+            callback_path: "/callback".into(),
+            login_path: "/login".into(),
         }
     }
 

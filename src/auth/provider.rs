@@ -83,13 +83,14 @@ const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The one HTTP client the server uses to talk to the provider: no redirects followed
-/// (as the OAuth specs require for these endpoints), bounded timeouts, an honest User-Agent.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+/// (as the OAuth specs require for these endpoints), bounded timeouts, an honest User-Agent
+/// (`user_agent`: the app's name and version).
+pub fn http_client(timeout: Duration, user_agent: &str) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
-        .user_agent(concat!("fusionauth-leptos/", env!("CARGO_PKG_VERSION")))
+        .user_agent(user_agent)
         .build()
 }
 

@@ -7,8 +7,6 @@ use secrecy::SecretString;
 use tower_cookies::Key;
 use url::Url;
 
-use crate::defaults;
-
 pub struct AuthSettings {
     /// The provider's issuer; discovery lives below it and must return it byte for byte.
     pub issuer: String,
@@ -38,6 +36,9 @@ pub struct AuthSettings {
     /// The secret being replaced while FusionAuth's HMAC key rotates: its signatures are
     /// still accepted.
     pub previous_webhook_secret: Option<SecretString>,
+    /// The provider's end-session endpoint below the issuer (FusionAuth: `/oauth2/logout`),
+    /// for when discovery cannot be reached at logout.
+    pub provider_logout_path: String,
     pub cookies: CookieSettings,
 }
 
@@ -54,7 +55,7 @@ impl AuthSettings {
         Url::parse(&format!(
             "{}{}",
             self.issuer.trim_end_matches('/'),
-            defaults::PROVIDER_LOGOUT_PATH
+            self.provider_logout_path
         ))
         .ok()
     }
@@ -95,6 +96,10 @@ pub struct CookieSettings {
     pub pending_login_key: Key,
     /// The key of `APP_SECRET_KEY_PREVIOUS`: logins started before a rotation still finish.
     pub previous_pending_login_key: Option<Key>,
+    /// The OAuth redirect URI's path (`/callback`): the pending-login cookies' `Path`.
+    pub callback_path: String,
+    /// The path of the page that starts a login (`/login`): the attempt list's `Path`.
+    pub login_path: String,
 }
 
 impl CookieSettings {

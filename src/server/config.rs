@@ -266,12 +266,15 @@ impl Config {
             refresh_skew: Duration::from_secs(parse_secs(&get, "REFRESH_SKEW_SECS", 60)?),
             webhook_secret,
             previous_webhook_secret,
+            provider_logout_path: defaults::PROVIDER_LOGOUT_PATH.to_owned(),
             cookies: CookieSettings {
                 secure: app_url.scheme() == "https",
                 pending_login_key: derive_key(&secret, "pending-login"),
                 previous_pending_login_key: previous
                     .as_deref()
                     .map(|previous| derive_key(previous, "pending-login")),
+                callback_path: defaults::CALLBACK_PATH.to_owned(),
+                login_path: defaults::LOGIN_PATH.to_owned(),
             },
         };
         Ok(Self {

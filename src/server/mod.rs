@@ -160,7 +160,10 @@ pub async fn app(
         })
     });
 
-    let http = provider::http_client(config.auth.provider_timeout)?;
+    let http = provider::http_client(
+        config.auth.provider_timeout,
+        concat!("fusionauth-leptos/", env!("CARGO_PKG_VERSION")),
+    )?;
     let auth = Arc::new(AuthService::new(
         Arc::new(config.auth),
         http,
