@@ -7,9 +7,10 @@
 
 pub mod app;
 pub mod auth;
+/// The kinds of login failure (the `axum-oidc-sessions` crate's, shared with the browser).
+pub use axum_oidc_sessions::error;
 /// The tutorial's development values (the `fusionauth-defaults` crate, shared with `setup`).
 pub use fusionauth_defaults as defaults;
-pub mod error;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod views;

@@ -6,6 +6,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AuthError;
 
+/// [`AuthError`] as the server functions return it. Leptos's `FromServerFnError` cannot be
+/// implemented for the crate's type here (the orphan rule), so this wraps it; it travels as
+/// the same JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(transparent)]
+#[error(transparent)]
+pub struct AuthFnError(pub AuthError);
+
+impl From<AuthError> for AuthFnError {
+    fn from(error: AuthError) -> Self {
+        Self(error)
+    }
+}
+
+impl From<AuthFnError> for AuthError {
+    fn from(error: AuthFnError) -> Self {
+        error.0
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AuthFnError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        tracing::error!(error = %value, "server function transport error");
+        #[cfg(not(feature = "ssr"))]
+        let _ = value;
+        Self(AuthError::Unexpected)
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub mod flow;
 #[cfg(feature = "ssr")]
@@ -62,7 +94,7 @@ pub struct Claim {
 
 /// Starts a login (the `/login` page runs it while rendering on the server).
 #[server(prefix = "/auth", endpoint = "start_login")]
-pub async fn start_login(return_to: Option<String>) -> Result<(), AuthError> {
+pub async fn start_login(return_to: Option<String>) -> Result<(), AuthFnError> {
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
     let url = auth.start_login(&cookies, return_to.as_deref()).await?;
@@ -72,7 +104,7 @@ pub async fn start_login(return_to: Option<String>) -> Result<(), AuthError> {
 
 /// Completes a login (the `/callback` page runs it while rendering on the server).
 #[server(prefix = "/auth", endpoint = "finish_login")]
-pub async fn finish_login(params: CallbackParams) -> Result<(), AuthError> {
+pub async fn finish_login(params: CallbackParams) -> Result<(), AuthFnError> {
     let auth = ssr::auth()?;
     let (session, cookies) = (ssr::session().await?, ssr::cookies().await?);
     let return_to = auth.finish_login(&session, &cookies, params).await?;
@@ -84,7 +116,7 @@ pub async fn finish_login(params: CallbackParams) -> Result<(), AuthError> {
 /// the provider's logout, which comes back through `/logout` to `/`. It never fails: even
 /// without a readable local session, the provider's session must end.
 #[server(prefix = "/auth", endpoint = "logout")]
-pub async fn logout() -> Result<(), AuthError> {
+pub async fn logout() -> Result<(), AuthFnError> {
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
     let session = ssr::session().await.ok();
@@ -105,7 +137,7 @@ pub enum Visitor {
 /// The visitor of this request; a logged-in user's tokens are refreshed first when they are
 /// about to expire.
 #[server(prefix = "/auth", endpoint = "me")]
-pub async fn current_user() -> Result<Visitor, AuthError> {
+pub async fn current_user() -> Result<Visitor, AuthFnError> {
     use refresh::Viewer;
     let auth = ssr::auth()?;
     let session = ssr::session().await?;

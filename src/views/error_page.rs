@@ -5,7 +5,7 @@ use crate::error::AuthError;
 
 /// A failure, shown to the user with the HTTP status that belongs to it.
 #[component]
-pub fn ErrorView(error: AuthError) -> impl IntoView {
+pub fn ErrorView(#[prop(into)] error: AuthError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(

@@ -6,10 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{error_page::ErrorView, guest::GuestView, profile::ProfileView};
-use crate::{
-    auth::{current_user, finish_login, start_login, CallbackParams, Visitor},
-    error::AuthError,
-};
+use crate::auth::{current_user, finish_login, start_login, AuthFnError, CallbackParams, Visitor};
 
 /// `/`: the profile when logged in, the guest view otherwise.
 #[component]
@@ -101,7 +98,7 @@ pub fn NotFound() -> impl IntoView {
 /// The page of an action that redirects on success: a short note while the browser
 /// follows the redirect, or the error page.
 #[component]
-fn Outcome(result: Resource<Result<(), AuthError>>, pending: &'static str) -> impl IntoView {
+fn Outcome(result: Resource<Result<(), AuthFnError>>, pending: &'static str) -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A kind of login failure: what the user is told, never why in detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AuthError {
     /// The user cancelled at the provider, or the provider refused them (`error=access_denied`).
@@ -139,17 +140,5 @@ impl AuthError {
             }
             Self::Unexpected => "An unexpected error occurred. Please try again.",
         }
-    }
-}
-
-impl leptos::server_fn::error::FromServerFnError for AuthError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        #[cfg(feature = "ssr")]
-        tracing::error!(error = %value, "server function transport error");
-        #[cfg(not(feature = "ssr"))]
-        let _ = value;
-        Self::Unexpected
     }
 }
