@@ -1,5 +1,6 @@
 //! Login, callback and logout: the server functions the pages call, and the types they share
-//! with the browser. The server-only machinery lives in the `ssr`-gated submodules.
+//! with the browser. The server-side engine is the `axum-oidc-sessions` crate's `oidc`
+//! module, re-exported here under `ssr`.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -38,24 +39,11 @@ impl leptos::server_fn::error::FromServerFnError for AuthFnError {
     }
 }
 
+/// The server-side engine, from the `axum-oidc-sessions` crate (ssr only).
 #[cfg(feature = "ssr")]
-pub mod flow;
-#[cfg(feature = "ssr")]
-pub mod logout;
-#[cfg(feature = "ssr")]
-pub mod pending;
-#[cfg(feature = "ssr")]
-pub mod provider;
-#[cfg(feature = "ssr")]
-pub mod refresh;
-#[cfg(feature = "ssr")]
-pub mod return_to;
-#[cfg(feature = "ssr")]
-pub mod session;
-#[cfg(feature = "ssr")]
-pub mod settings;
-#[cfg(feature = "ssr")]
-pub mod webhook;
+pub use axum_oidc_sessions::oidc::{
+    flow, logout, pending, provider, refresh, return_to, session, settings, webhook,
+};
 
 /// The query string the provider sends to `/callback`. FusionAuth adds more parameters
 /// (`locale`, `userState`); they are ignored.
@@ -67,6 +55,19 @@ pub struct CallbackParams {
     pub iss: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<CallbackParams> for flow::CallbackParams {
+    fn from(params: CallbackParams) -> Self {
+        Self {
+            code: params.code,
+            state: params.state,
+            iss: params.iss,
+            error: params.error,
+            error_description: params.error_description,
+        }
+    }
 }
 
 /// What the profile view shows: the id_token's claims, never a token. Prepared on the server
@@ -107,7 +108,7 @@ pub async fn start_login(return_to: Option<String>) -> Result<(), AuthFnError> {
 pub async fn finish_login(params: CallbackParams) -> Result<(), AuthFnError> {
     let auth = ssr::auth()?;
     let (session, cookies) = (ssr::session().await?, ssr::cookies().await?);
-    let return_to = auth.finish_login(&session, &cookies, params).await?;
+    let return_to = auth.finish_login(&session, &cookies, params.into()).await?;
     ssr::redirect(&return_to);
     Ok(())
 }

@@ -1,7 +1,10 @@
-//! Server-side OIDC sessions for axum.
+//! OIDC login and server-side sessions for axum.
 //!
 //! - [`error`]: the kinds of login failure, each with its HTTP status and a message for the
 //!   user. Always compiled: the browser (wasm32) shows them too.
+//! - [`oidc`] (feature `server`): the login engine: the authorization code flow with PKCE,
+//!   logins in progress in encrypted cookies, discovery and JWKS, token refresh, logout, and
+//!   (feature `fusionauth`) FusionAuth's revocation webhooks.
 //! - [`store`] (feature `server`, on by default): a [`tower_sessions::SessionStore`] over
 //!   SQLite, Redis or memory whose records are sealed (AES-256-GCM, no token and no claim at
 //!   rest) and indexed by user, so that all of a user's sessions can be revoked at once; plus
@@ -11,5 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "server")]
+pub mod oidc;
 #[cfg(feature = "server")]
 pub mod store;

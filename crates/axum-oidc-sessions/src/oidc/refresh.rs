@@ -23,7 +23,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum_oidc_sessions::store::Lease;
 use openidconnect::{
     core::CoreErrorResponseType, OAuth2TokenResponse, RefreshToken, RequestTokenError,
     TokenResponse,
@@ -34,7 +33,7 @@ use super::{
     provider::error_chain,
     session::{AuthSession, LoggedInUser},
 };
-use crate::error::AuthError;
+use crate::{error::AuthError, store::Lease};
 
 /// How often a request waiting for another's refresh looks again.
 const WAIT_STEP: Duration = Duration::from_millis(25);
@@ -44,9 +43,11 @@ const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
 
 /// Who is at the browser, as the pages see it.
 pub enum Viewer {
+    /// Nobody is logged in.
     Guest,
     /// The session ended at the provider (the refresh token was refused).
     SessionEnded,
+    /// A logged-in user, with fresh tokens.
     User(LoggedInUser),
 }
 

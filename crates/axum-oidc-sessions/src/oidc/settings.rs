@@ -1,5 +1,5 @@
-//! What the login flow needs to know. `auth` owns these settings; `server::config` fills them
-//! from the environment, and tests build or adjust them directly.
+//! What the login flow needs to know. The app fills these settings (from its environment);
+//! tests build or adjust them directly.
 
 use std::time::Duration;
 
@@ -7,12 +7,14 @@ use secrecy::SecretString;
 use tower_cookies::Key;
 use url::Url;
 
+/// The provider, the client and the timings of the login.
 pub struct AuthSettings {
     /// The provider's issuer; discovery lives below it and must return it byte for byte.
     pub issuer: String,
     /// The OAuth client id (FusionAuth's application id), in lower case when it is a UUID:
     /// FusionAuth writes ids in lower case into `aud`.
     pub client_id: String,
+    /// The OAuth client secret.
     pub client_secret: SecretString,
     /// `APP_URL/callback`: the OAuth redirect URI.
     pub redirect_uri: Url,
@@ -39,6 +41,7 @@ pub struct AuthSettings {
     /// The provider's end-session endpoint below the issuer (FusionAuth: `/oauth2/logout`),
     /// for when discovery cannot be reached at logout.
     pub provider_logout_path: String,
+    /// The cookies' names, flags and keys.
     pub cookies: CookieSettings,
 }
 

@@ -16,7 +16,6 @@ use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
-use axum_oidc_sessions::store::StoreUnavailable;
 use base64::Engine as _;
 use http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -26,7 +25,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::flow::AuthService;
+use crate::store::StoreUnavailable;
 
+/// The header that carries FusionAuth's signature of a webhook.
 pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
 
 /// How long a delivered body is remembered (and how old an event may be): a replay inside
@@ -69,6 +70,9 @@ enum Action<'a> {
     Ignore,
 }
 
+/// The webhook's axum handler: 200 when applied or ignored, 401 for a bad signature, an
+/// old or future date or a replay, 400 for an unreadable body, 404 without a signing
+/// secret, 503 when the session store is down (FusionAuth retries).
 pub async fn receive(
     State(auth): State<Arc<AuthService>>,
     headers: HeaderMap,

@@ -28,9 +28,13 @@ pub fn user_of(data: &std::collections::HashMap<String, Value>) -> Option<&str> 
 /// The logged-in user: the verified id_token claims and the tokens, kept server-side.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct LoggedInUser {
+    /// The id_token's claims, in the token's order.
     pub claims: Map<String, Value>,
+    /// The id_token itself (the `id_token_hint` at logout).
     pub id_token: String,
+    /// The access token.
     pub access_token: String,
+    /// The refresh token, when the provider gave one (scope `offline_access`).
     pub refresh_token: Option<String>,
     /// Unix seconds from which the access token is refreshed before use: `REFRESH_SKEW_SECS`
     /// before it expires, or half way through its life when that is shorter (a short-lived
@@ -63,6 +67,7 @@ fn store_error(op: &'static str) -> impl FnOnce(session::Error) -> AuthError {
 }
 
 impl AuthSession {
+    /// This request's session (tower-sessions').
     pub fn new(session: Session) -> Self {
         Self(session)
     }

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use axum_oidc_sessions::store::SessionControl;
 use base64::Engine as _;
 use openidconnect::{
     core::{
@@ -19,6 +18,7 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
     SignatureVerificationError, TokenResponse,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tower_cookies::Cookies;
 use url::Url;
@@ -29,13 +29,29 @@ use super::{
     return_to,
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
-    CallbackParams,
 };
-use crate::error::AuthError;
+use crate::{error::AuthError, store::SessionControl};
+
+/// The query string the provider sends to the callback. Other parameters (FusionAuth adds
+/// `locale`, `userState`) are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackParams {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state the login was started with.
+    pub state: Option<String>,
+    /// The issuer the response comes from (RFC 9207; FusionAuth since 1.69).
+    pub iss: Option<String>,
+    /// The provider's error code (`access_denied`, …), when the login did not succeed.
+    pub error: Option<String>,
+    /// The provider's description of that error.
+    pub error_description: Option<String>,
+}
 
 /// Scopes requested at login. `offline_access` asks FusionAuth for a refresh token.
 const SCOPES: [&str; 3] = ["profile", "email", "offline_access"];
 
+/// The login service: one per app, shared by every request (`Arc`).
 pub struct AuthService {
     pub(super) settings: Arc<AuthSettings>,
     pub(super) provider: Provider,
@@ -48,6 +64,9 @@ pub(super) fn now() -> i64 {
 }
 
 impl AuthService {
+    /// The service for `settings`, talking to the provider with `http` (see
+    /// [`provider::http_client`](super::provider::http_client)) and keeping leases,
+    /// revocations and replay records in the session store's `control`.
     pub fn new(
         settings: Arc<AuthSettings>,
         http: reqwest::Client,
@@ -61,6 +80,7 @@ impl AuthService {
         }
     }
 
+    /// What the service was built with.
     pub fn settings(&self) -> &AuthSettings {
         &self.settings
     }

@@ -94,6 +94,7 @@ pub fn http_client(timeout: Duration, user_agent: &str) -> Result<reqwest::Clien
         .build()
 }
 
+/// The provider: its metadata and keys, cached, and the HTTP client that reaches it.
 pub struct Provider {
     settings: Arc<AuthSettings>,
     http: reqwest::Client,
@@ -131,6 +132,7 @@ impl Provider {
 }
 
 impl Provider {
+    /// The provider at `settings.issuer`; nothing is fetched until first needed.
     pub fn new(settings: Arc<AuthSettings>, http: reqwest::Client) -> Self {
         Self {
             settings,
@@ -141,6 +143,7 @@ impl Provider {
         }
     }
 
+    /// The HTTP client for the provider's endpoints.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
@@ -185,7 +188,7 @@ impl Provider {
     }
 
     /// Refetches the JWKS after an id_token named a key we do not have, and returns the
-    /// metadata to verify with again. Within [`JWKS_REFETCH_INTERVAL`] of the last refetch it
+    /// metadata to verify with again. Within `JWKS_REFETCH_INTERVAL` of the last refetch it
     /// fetches nothing and returns the current metadata: a request that waited for another's
     /// refetch then verifies with the keys that refetch brought.
     pub async fn refetch_jwks(&self) -> Result<Arc<ProviderMetadata>, AuthError> {

@@ -30,8 +30,11 @@ pub const MAX_ATTEMPTS: usize = 3;
 /// What a started login needs at its callback.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
+    /// The OAuth `state` sent to the provider.
     pub state: String,
+    /// The OIDC `nonce` the id_token must carry.
     pub nonce: String,
+    /// The PKCE code verifier the token request proves the login with.
     pub pkce_verifier: String,
     /// A path on this site, already checked by `return_to::sanitize`.
     pub return_to: String,
@@ -67,6 +70,7 @@ pub struct PendingLogins<'a> {
 }
 
 impl<'a> PendingLogins<'a> {
+    /// The cookies as `settings` names them, for logins that may take `login_timeout`.
     pub fn new(settings: &'a CookieSettings, login_timeout: Duration) -> Self {
         Self {
             settings,
