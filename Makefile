@@ -99,6 +99,7 @@ lint: deps
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p setup -p fusionauth-defaults --all-targets -- -D warnings
 	cargo clippy -p axum-oidc-sessions -p testkit --all-targets -- -D warnings
+	cargo clippy -p axum-oidc-sessions --no-default-features --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p bench --all-targets -- -D warnings
 
 unit: deps deps-services

@@ -15,8 +15,9 @@ export const SCALED = TOPOLOGY === 'scaled';
 /**
  * The scaled run's token timing: the stand-in's access tokens live 10 s (IDP_ACCESS_TOKEN_TTL)
  * and the app refreshes one 5 s before it expires (REFRESH_SKEW_SECS; never earlier than half
- * way through its life, src/auth/flow.rs), so each falls due 5 s after it was issued and
- * refreshes, under the lease every replica honours, happen all through the run.
+ * way through its life, crates/axum-oidc-sessions/src/oidc/flow.rs), so each falls due 5 s
+ * after it was issued and refreshes, under the lease every replica honours, happen all through
+ * the run.
  */
 export const SCALED_ACCESS_TOKEN_TTL_SECS = 10;
 export const SCALED_REFRESH_SKEW_SECS = 5;
