@@ -241,6 +241,17 @@ impl Browser {
     pub fn app_cookie(&self, jar: &Jar) -> Option<HeaderValue> {
         jar.cookies(&self.app)
     }
+
+    /// The Cookie header of a new login. A cookie taken before the login levels may name a
+    /// session they pushed past the per-user cap (`MAX_SESSIONS_PER_USER`): one login of the
+    /// same user too many ends the oldest.
+    pub async fn fresh_session_cookie(&self) -> Result<String> {
+        let (_, jar) = self.login().await.context("a fresh login")?;
+        let cookie = self
+            .app_cookie(&jar)
+            .context("no session cookie after login")?;
+        Ok(cookie.to_str()?.to_owned())
+    }
 }
 
 pub fn contains(body: &[u8], needle: &str) -> bool {

@@ -141,7 +141,12 @@ async fn single(
     let once = if first {
         Some(Once {
             first_visit: size::first_visit(&env.http, &app_url.join("/")?).await?,
-            switch_ms: timing::switch_ready(env, &cookie, settings.browser_samples).await?,
+            switch_ms: timing::switch_ready(
+                env,
+                &browser.fresh_session_cookie().await?,
+                settings.browser_samples,
+            )
+            .await?,
         })
     } else {
         None

@@ -94,15 +94,10 @@ pub async fn measure(
     let victim = Victim::new(redis_port, settings.revoke_sessions)?;
     // A session of its own: the login levels may have pushed the first one past the
     // per-user cap (MAX_SESSIONS_PER_USER).
-    let (_, jar) = browser
-        .login()
+    let cookie = browser
+        .fresh_session_cookie()
         .await
         .context("the measuring user's login")?;
-    let cookie = browser
-        .app_cookie(&jar)
-        .context("no session cookie after login")?
-        .to_str()?
-        .to_owned();
     let page = profile(env, browser, &cookie).await?;
     ensure!(
         page.status == 200 && browser::contains(&page.body, LOGGED_IN_MARK),
