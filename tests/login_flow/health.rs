@@ -71,7 +71,7 @@ async fn after_a_login_the_provider_is_up_with_fresh_discovery_and_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_provider_degrades_readiness_without_failing_it() {
+async fn a_failing_provider_degrades_readiness_without_failing_it_until_it_answers() {
     let s = setup().await;
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
     s.provider
@@ -91,6 +91,13 @@ async fn a_failing_provider_degrades_readiness_without_failing_it() {
     assert!(provider["discovery_age_secs"].is_u64(), "{provider}");
     let error = provider["last_error"].as_str().expect("the last error");
     assert!(error.starts_with("token request"), "{error}");
+
+    // The next answer ends the failure; the last error stays on record.
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let (_, body) = readyz(&s.app).await;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["components"]["provider"]["status"], "up");
+    assert!(body["components"]["provider"]["last_error"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -251,6 +251,7 @@ impl AuthService {
                 }
                 token_error(e)
             })?;
+        self.provider.answered();
 
         let Some(id_token) = token_response.id_token() else {
             tracing::error!("token response without id_token");

@@ -112,6 +112,8 @@ pub struct Provider {
 struct Contact {
     discovered: Option<Instant>,
     jwks_fetched: Option<Instant>,
+    /// The last answer to any request (a token request's too).
+    answered: Option<Instant>,
     failure: Option<(Instant, String)>,
 }
 
@@ -153,6 +155,21 @@ impl Provider {
         self.contact().failure = Some((Instant::now(), provider_text(&what)));
     }
 
+    /// Remembers that a token request got a valid answer: a failure before it is over.
+    pub fn answered(&self) {
+        self.contact().answered = Some(Instant::now());
+    }
+
+    /// Remembers that the JWKS (with discovery, when `discovery`) was just fetched.
+    fn fetched(&self, discovery: bool) {
+        let now = Some(Instant::now());
+        let mut contact = self.contact();
+        (contact.jwks_fetched, contact.answered) = (now, now);
+        if discovery {
+            contact.discovered = now;
+        }
+    }
+
     fn contact(&self) -> std::sync::MutexGuard<'_, Contact> {
         self.contact.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -160,7 +177,10 @@ impl Provider {
     /// When the provider last answered and how it last failed; asks the provider nothing.
     pub fn last_contact(&self) -> ProviderContact {
         let contact = self.contact();
-        let last_success = contact.discovered.max(contact.jwks_fetched);
+        let last_success = contact
+            .discovered
+            .max(contact.jwks_fetched)
+            .max(contact.answered);
         let failing_since_success = contact
             .failure
             .as_ref()
@@ -233,10 +253,7 @@ impl Provider {
                 self.failed(format!("discovery: {}", error_chain(&e)));
                 discovery_error(&self.settings.issuer, e)
             })?;
-        let now = Some(Instant::now());
-        let mut contact = self.contact();
-        (contact.discovered, contact.jwks_fetched) = (now, now);
-        drop(contact);
+        self.fetched(true);
         tracing::info!(issuer = %self.settings.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
         Ok(discovered)
     }
@@ -277,7 +294,7 @@ impl Provider {
                 }
             })?;
         tracing::info!(keys = jwks.keys().len(), "refetched the provider's JWKS");
-        self.contact().jwks_fetched = Some(Instant::now());
+        self.fetched(false);
         let updated = Arc::new(current.as_ref().clone().set_jwks(jwks));
         *self.metadata.write().await = Some(updated.clone());
         Ok(updated)
