@@ -76,7 +76,8 @@ ENV LEPTOS_OUTPUT_NAME=fusionauth-leptos \
 USER app
 EXPOSE 3000
 # No curl in the image: bash (part of every Debian) sends the request itself, to the port of
-# LEPTOS_SITE_ADDR, and wants a 200 from /healthz.
+# LEPTOS_SITE_ADDR, and wants a 200 from /readyz (ready or degraded; 503 while the session
+# store is down).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${LEPTOS_SITE_ADDR##*:} && printf 'GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${LEPTOS_SITE_ADDR##*:} && printf 'GET /readyz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 CMD ["/app/fusionauth-leptos"]

@@ -452,7 +452,7 @@ fn dockerfile_builds_with_the_makefile_tools_and_runs_like_run_app() {
         "the server runs unprivileged"
     );
     assert!(dockerfile.contains("\nEXPOSE 3000\n"));
-    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("GET /healthz"));
+    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("GET /readyz"));
 
     let ignored = repo_file(".dockerignore");
     for pattern in ["target/", "**/node_modules/", ".data/", ".env"] {

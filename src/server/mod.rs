@@ -15,9 +15,11 @@ use std::{
 };
 
 use axum::{
+    extract::State,
     routing::{any, get, post},
     Router,
 };
+use axum_oidc_sessions::health::Readiness;
 use http::{header, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
@@ -197,7 +199,11 @@ pub async fn app(
 
     // The app: routes, and the layers that only requests reaching a route need.
     let app = Router::new()
+        // Alive: answers while the process runs, whatever its dependencies.
         .route("/healthz", get(|| async { "ok" }))
+        // Ready: one session store round trip and what the app knows of the provider
+        // (no request to it); touches no session, so it sets no cookie.
+        .route("/readyz", get(readyz))
         .route(crate::defaults::LOGOUT_PATH, get(front_channel_logout))
         .route(crate::defaults::WEBHOOK_PATH, post(webhook::receive))
         // Also registers every server function, at `/auth/<name>`, for POST only.
@@ -223,6 +229,10 @@ pub async fn app(
         .with_state(state);
 
     Ok(around(app, csp, session_cookie, hsts))
+}
+
+async fn readyz(State(auth): State<Arc<AuthService>>) -> Readiness {
+    Readiness::check(&auth).await
 }
 
 /// Around the app, what every response gets, as one service rather than `Router::layer`

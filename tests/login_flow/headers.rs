@@ -27,6 +27,7 @@ async fn every_response_has_the_security_headers() {
         ("GET", "/no-such-page"),
         ("GET", "/logout"),
         ("GET", "/healthz"),
+        ("GET", "/readyz"),
         ("POST", "/auth/logout"),
     ];
     for (method, path) in requests {

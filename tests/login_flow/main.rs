@@ -7,6 +7,7 @@ mod cache;
 mod callback;
 mod cross_site;
 mod headers;
+mod health;
 mod id_token;
 mod login;
 mod logout;

@@ -10,10 +10,14 @@
 //!   rest) and indexed by user, so that all of a user's sessions can be revoked at once; plus
 //!   refresh leases and a record of the webhook deliveries applied
 //!   ([`store::SessionControl`]).
+//! - [`health`] (feature `server`): readiness (`/readyz`): a session store round trip and
+//!   what the app knows of the provider, as JSON.
 
 #![deny(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "server")]
+pub mod health;
 #[cfg(feature = "server")]
 pub mod oidc;
 #[cfg(feature = "server")]

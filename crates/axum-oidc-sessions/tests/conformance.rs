@@ -1,7 +1,8 @@
 //! One conformance suite every session store runs (SQLite, Redis, memory), through the
 //! interface an app uses: sealed records saved and loaded, expiry, no write-back after a
 //! delete, the per-user index (revocation, pruning, the cap, a key rotation), leases, the
-//! application-wide revocation and the record of applied webhook deliveries.
+//! application-wide revocation, the record of applied webhook deliveries, and the readiness
+//! ping.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -21,7 +22,7 @@ struct Subject {
     store: Store,
     settings: SessionStoreSettings,
     _dir: tempfile::TempDir,
-    _redis: Option<TestRedis>,
+    redis: Option<TestRedis>,
 }
 
 /// The user of a session as [`session_of`] writes it (the app's own shape).
@@ -60,7 +61,7 @@ async fn subject(kind: &str) -> Subject {
         store,
         settings,
         _dir: dir,
-        _redis: redis,
+        redis,
     }
 }
 
@@ -123,6 +124,7 @@ every_store! {
     of_concurrent_refreshes_one_takes_the_lease => concurrent_lease,
     ending_every_session_ends_them_all => end_all,
     a_delivery_is_applied_once => applied_once,
+    the_store_answers_a_ping => answers_ping,
 }
 
 async fn saved_loads(s: Subject) {
@@ -300,4 +302,29 @@ async fn applied_once(s: Subject) {
         .expect("store");
     assert!(s.store.was_applied("d1").await.expect("store"));
     assert!(!s.store.was_applied("d2").await.expect("store"));
+}
+
+async fn answers_ping(s: Subject) {
+    s.store.ping().await.expect("the store answers");
+    let kind = s.store.backend_kind();
+    assert!(["sqlite", "redis", "memory"].contains(&kind), "{kind}");
+}
+
+/// A readiness probe learns at once that Redis is gone, and that it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_redis_fails_the_ping_quickly_and_passes_it_once_back() {
+    let mut s = subject("redis").await;
+    let redis = s.redis.as_mut().expect("a Redis subject");
+    redis.stop();
+    let ping = tokio::time::timeout(Duration::from_secs(5), s.store.ping()).await;
+    assert!(
+        matches!(ping, Ok(Err(_))),
+        "fails within the command deadline"
+    );
+    redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while s.store.ping().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "ping passes again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -54,9 +54,9 @@ const SCOPES: [&str; 3] = ["profile", "email", "offline_access"];
 /// The login service: one per app, shared by every request (`Arc`).
 pub struct AuthService {
     pub(super) settings: Arc<AuthSettings>,
-    pub(super) provider: Provider,
+    pub(crate) provider: Provider,
     /// Leases, revocation and replay records in the session store.
-    pub(super) control: Arc<dyn SessionControl>,
+    pub(crate) control: Arc<dyn SessionControl>,
 }
 
 pub(super) fn now() -> i64 {
@@ -243,7 +243,15 @@ impl AuthService {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
             .request_async(self.provider.http())
             .await
-            .map_err(token_error)?;
+            .map_err(|e| {
+                // A refused code is the browser's problem, not the provider's.
+                if !matches!(e, RequestTokenError::ServerResponse(_)) {
+                    self.provider
+                        .failed(format!("token request: {}", error_chain(&e)));
+                }
+                token_error(e)
+            })?;
+        self.provider.answered();
 
         let Some(id_token) = token_response.id_token() else {
             tracing::error!("token response without id_token");

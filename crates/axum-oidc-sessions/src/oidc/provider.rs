@@ -104,6 +104,32 @@ pub struct Provider {
     fetch: Mutex<FetchState>,
     /// When a token request last failed to reach the provider.
     token_failure: std::sync::Mutex<Option<Instant>>,
+    /// When the provider last answered and how it last failed, for readiness probes.
+    contact: std::sync::Mutex<Contact>,
+}
+
+#[derive(Default)]
+struct Contact {
+    discovered: Option<Instant>,
+    jwks_fetched: Option<Instant>,
+    /// The last answer to any request (a token request's too).
+    answered: Option<Instant>,
+    failure: Option<(Instant, String)>,
+}
+
+/// What the app knows of the provider from its own requests (readiness probes make none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderContact {
+    /// Time since discovery last succeeded; `None`: never.
+    pub discovery_age: Option<Duration>,
+    /// Time since the JWKS was last fetched (with discovery, or refetched); `None`: never.
+    pub jwks_age: Option<Duration>,
+    /// The last failure to reach the provider or to read its answer, one cleaned line
+    /// ([`provider_text`]).
+    pub last_error: Option<String>,
+    /// Whether the provider is failing now: its last failure came after its last success,
+    /// or a token request failed moments ago.
+    pub failing: bool,
 }
 
 #[derive(Default)]
@@ -120,6 +146,51 @@ impl Provider {
     /// `provider_retry_after`, refreshes are not tried (pages use the tokens they have).
     pub fn token_endpoint_failed(&self) {
         *self.token_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        self.failed("token request failed (details in the log)".into());
+    }
+
+    /// Remembers how a request to the provider failed (`what`: cleaned with
+    /// [`provider_text`]), for readiness probes.
+    pub fn failed(&self, what: String) {
+        self.contact().failure = Some((Instant::now(), provider_text(&what)));
+    }
+
+    /// Remembers that a token request got a valid answer: a failure before it is over.
+    pub fn answered(&self) {
+        self.contact().answered = Some(Instant::now());
+    }
+
+    /// Remembers that the JWKS (with discovery, when `discovery`) was just fetched.
+    fn fetched(&self, discovery: bool) {
+        let now = Some(Instant::now());
+        let mut contact = self.contact();
+        (contact.jwks_fetched, contact.answered) = (now, now);
+        if discovery {
+            contact.discovered = now;
+        }
+    }
+
+    fn contact(&self) -> std::sync::MutexGuard<'_, Contact> {
+        self.contact.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// When the provider last answered and how it last failed; asks the provider nothing.
+    pub fn last_contact(&self) -> ProviderContact {
+        let contact = self.contact();
+        let last_success = contact
+            .discovered
+            .max(contact.jwks_fetched)
+            .max(contact.answered);
+        let failing_since_success = contact
+            .failure
+            .as_ref()
+            .is_some_and(|(at, _)| last_success.is_none_or(|ok| *at > ok));
+        ProviderContact {
+            discovery_age: contact.discovered.map(|at| at.elapsed()),
+            jwks_age: contact.jwks_fetched.map(|at| at.elapsed()),
+            last_error: contact.failure.as_ref().map(|(_, text)| text.clone()),
+            failing: failing_since_success || self.token_endpoint_failing(),
+        }
     }
 
     /// Whether a token request failed moments ago.
@@ -140,6 +211,7 @@ impl Provider {
             metadata: RwLock::new(None),
             fetch: Mutex::new(FetchState::default()),
             token_failure: std::sync::Mutex::new(None),
+            contact: std::sync::Mutex::new(Contact::default()),
         }
     }
 
@@ -177,7 +249,11 @@ impl Provider {
         })?;
         let discovered = ProviderMetadata::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| discovery_error(&self.settings.issuer, e))?;
+            .map_err(|e| {
+                self.failed(format!("discovery: {}", error_chain(&e)));
+                discovery_error(&self.settings.issuer, e)
+            })?;
+        self.fetched(true);
         tracing::info!(issuer = %self.settings.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
         Ok(discovered)
     }
@@ -211,12 +287,14 @@ impl Provider {
             .await
             .map_err(|e| {
                 tracing::error!(error = %error_chain(&e), "JWKS refetch failed");
+                self.failed(format!("JWKS: {}", error_chain(&e)));
                 match e {
                     DiscoveryError::Request(_) => AuthError::ProviderUnavailable,
                     _ => AuthError::ProviderBadResponse,
                 }
             })?;
         tracing::info!(keys = jwks.keys().len(), "refetched the provider's JWKS");
+        self.fetched(false);
         let updated = Arc::new(current.as_ref().clone().set_jwks(jwks));
         *self.metadata.write().await = Some(updated.clone());
         Ok(updated)

@@ -252,6 +252,7 @@ impl AuthService {
             .request_async(self.provider.http())
             .await
             .map_err(refresh_error)?;
+        self.provider.answered();
 
         // From here on the old refresh token is spent (OneTimeUse): keep the new one, whatever
         // else goes wrong. Reusable may send none back.

@@ -65,6 +65,12 @@ pub trait Backend: Send + Sync {
 
     /// Records `key` for `ttl`.
     async fn mark_applied(&self, key: &str, ttl: Duration) -> Result<(), StoreUnavailable>;
+
+    /// One real round trip to the backend, within a bounded deadline (readiness).
+    async fn ping(&self) -> Result<(), StoreUnavailable>;
+
+    /// The backend's name in readiness reports: `sqlite`, `redis` or `memory`.
+    fn kind(&self) -> &'static str;
 }
 
 /// Refresh leases: one holder at a time for each name.

@@ -47,4 +47,11 @@ pub trait SessionControl: Send + Sync {
 
     /// Records that the delivery `id` took effect, for `ttl`.
     async fn mark_applied(&self, id: &str, ttl: Duration) -> Result<(), StoreUnavailable>;
+
+    /// One real round trip to the store (Redis `PING`, SQLite `select 1`), within a bounded
+    /// deadline: for readiness probes.
+    async fn ping(&self) -> Result<(), StoreUnavailable>;
+
+    /// Which backend holds the sessions: `sqlite`, `redis` or `memory`.
+    fn backend_kind(&self) -> &'static str;
 }

@@ -138,6 +138,14 @@ impl Backend for Memory {
         Ok(())
     }
 
+    async fn ping(&self) -> Result<(), StoreUnavailable> {
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
     fn leases(&self) -> &dyn Leases {
         &self.leases
     }

@@ -333,4 +333,12 @@ impl SessionControl for Store {
             .mark_applied(&format!("fa:once:{id}"), ttl)
             .await
     }
+
+    async fn ping(&self) -> Result<(), StoreUnavailable> {
+        self.inner.backend.ping().await
+    }
+
+    fn backend_kind(&self) -> &'static str {
+        self.inner.backend.kind()
+    }
 }

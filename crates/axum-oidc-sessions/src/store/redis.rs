@@ -264,6 +264,16 @@ impl Backend for Redis {
         Ok(())
     }
 
+    async fn ping(&self) -> Result<(), StoreUnavailable> {
+        // Bounded by the client's command deadline, like every other command.
+        let _: Value = self.client()?.ping(None).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
     fn leases(&self) -> &dyn Leases {
         self
     }

@@ -31,6 +31,9 @@ const MIGRATIONS: [&str; 4] = [
     "create index if not exists fa_user_sessions_session on fa_user_sessions (session_id)",
 ];
 
+/// Longest wait for a readiness ping (`select 1`): a locked or stuck database is down.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 #[derive(Clone, Debug)]
 pub struct Sqlite {
     /// tower-sessions' store, for its table and its expired-session cleanup.
@@ -126,6 +129,18 @@ impl Backend for Sqlite {
                 .map_err(unavailable)?;
         }
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn ping(&self) -> Result<(), StoreUnavailable> {
+        tokio::time::timeout(PING_TIMEOUT, sqlx::query("select 1").execute(&self.pool))
+            .await
+            .map_err(|_| StoreUnavailable("SQLite did not answer in time".into()))?
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
     }
 
     fn leases(&self) -> &dyn Leases {
