@@ -271,22 +271,8 @@ fn location(base: &Url, res: &Response) -> Result<Url> {
     Ok(base.join(value)?)
 }
 
-/// The `action` of the form that holds the `loginId` field, entity-decoded.
-pub fn login_form_action(html: &str) -> Option<String> {
-    let field = html.find("name=\"loginId\"")?;
-    let form_start = html[..field].rfind("<form")?;
-    let tag_end = form_start + html[form_start..].find('>')?;
-    let tag = &html[form_start..tag_end];
-    let attr = tag.find("action=\"")? + "action=\"".len();
-    let value = &tag[attr..attr + tag[attr..].find('"')?];
-    Some(
-        value
-            .replace("&#x2F;", "/")
-            .replace("&#47;", "/")
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&"),
-    )
-}
+/// The stand-in's login form, found as the examples' tests find it.
+pub use testkit::standin::login_form_action;
 
 /// Result of one batch of logins at one concurrency.
 pub struct Batch {

@@ -39,12 +39,12 @@ const MAX_BYTES: usize = 1024 * 1024;
 pub struct GuestPageCache {
     page: Arc<OnceLock<CachedPage>>,
     /// The session cookie's name.
-    session_cookie: &'static str,
+    session_cookie: Arc<str>,
     policy: Arc<ContentSecurityPolicy>,
 }
 
 impl GuestPageCache {
-    pub fn new(session_cookie: &'static str, policy: Arc<ContentSecurityPolicy>) -> Self {
+    pub fn new(session_cookie: Arc<str>, policy: Arc<ContentSecurityPolicy>) -> Self {
         Self {
             page: Arc::default(),
             session_cookie,
@@ -127,7 +127,7 @@ where
         // The service that was made ready goes with this request; a clone stays for the next.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        if !is_home(&request) || has_cookie(&request, cache.session_cookie) {
+        if !is_home(&request) || has_cookie(&request, &cache.session_cookie) {
             return Box::pin(inner.call(request));
         }
         if let Some(page) = cache.page.get() {

@@ -3,10 +3,8 @@
 pub mod config;
 mod error_pages;
 pub mod guest_cache;
-mod key_rotation;
 pub(crate) mod security;
 mod static_files;
-pub mod store;
 
 use std::{
     net::SocketAddr,
@@ -16,20 +14,19 @@ use std::{
 
 use axum::{
     extract::State,
-    routing::{any, get, post},
+    routing::{any, get},
     Router,
 };
-use axum_oidc_sessions::health::Readiness;
+use axum_oidc_sessions::{health::Readiness, store::SetupError, OidcSessions, StartError};
 use http::{header, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     app::{shell, App},
-    auth::{flow::AuthService, logout::front_channel_logout, provider, webhook},
+    auth::flow::AuthService,
 };
 use config::Config;
 use error_pages::ErrorPages;
@@ -129,55 +126,44 @@ pub async fn app(
         .map_err(StartupError::Leptos)?
         .into();
     let pages = ErrorPages::new(stylesheet.clone());
-    let store = store::open(&config.sessions).await?;
-    let session_layer = SessionManagerLayer::new(store.clone())
-        .with_name(config.auth.cookies.session_name())
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies())
-        .with_path("/")
-        .with_expiry(Expiry::OnSessionEnd)
-        .with_signed(config.cookie_key.clone());
+    let Config {
+        oidc: mut auth_config,
+        request_timeout,
+        ..
+    } = config;
     let csp = Arc::new(security::ContentSecurityPolicy::new(
-        &config.auth,
-        &config.app_url,
+        &auth_config.auth,
+        &auth_config.app_url,
         &leptos_options,
     ));
-    let same_origin = security::SameOriginOnly {
-        origin: HeaderValue::from_str(&config.app_url.origin().ascii_serialization())
-            .map_err(|e| StartupError::Leptos(format!("APP_URL origin: {e}")))?,
-        pages: pages.clone(),
+    // The server functions change state (login, logout): other sites may not call them.
+    auth_config
+        .same_origin_prefixes
+        .push(security::server_fn_prefix().to_owned());
+    auth_config.error_page = {
+        let pages = pages.clone();
+        Arc::new(move |error| pages.response(error))
     };
-    let hsts = config
+    let hsts = auth_config
         .secure_cookies()
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    let request_timeout = config.request_timeout;
-    let session_cookie = config.auth.cookies.session_name();
-    let key_rotation = config.previous_cookie_key.clone().map(|previous| {
-        Arc::new(key_rotation::PreviousSessionKey {
-            name: session_cookie,
-            current: config.cookie_key.clone(),
-            previous,
-            secure: config.secure_cookies(),
-        })
-    });
-
-    let http = provider::http_client(
-        config.auth.provider_timeout,
-        concat!("fusionauth-leptos/", env!("CARGO_PKG_VERSION")),
-    )?;
-    let auth = Arc::new(AuthService::new(
-        Arc::new(config.auth),
-        http,
-        Arc::new(store),
-    ));
+    let session_cookie: Arc<str> = auth_config.auth.cookies.session_name().into();
+    let auth = OidcSessions::new(auth_config)
+        .await
+        .map_err(|e| match e {
+            StartError::Store(SetupError::Sqlite { path, source }) => {
+                StartupError::SessionStore { path, source }
+            }
+            StartError::Store(SetupError::Redis(reason)) => StartupError::Redis(reason),
+            StartError::HttpClient(e) => StartupError::HttpClient(e),
+        })?;
     let state = AppState {
         leptos_options,
-        auth: auth.clone(),
+        auth: auth.service().clone(),
     };
     let routes = route_list();
     let page_context = {
-        let auth = auth.clone();
+        let auth = auth.service().clone();
         move || {
             provide_context(auth.clone());
             security::provide_nonce_to_leptos();
@@ -204,20 +190,14 @@ pub async fn app(
         // Ready: one session store round trip and what the app knows of the provider
         // (no request to it); touches no session, so it sets no cookie.
         .route("/readyz", get(readyz))
-        .route(crate::defaults::LOGOUT_PATH, get(front_channel_logout))
-        .route(crate::defaults::WEBHOOK_PATH, post(webhook::receive))
+        // FusionAuth's front-channel logout and its webhooks; the pages start and finish
+        // logins themselves, with server functions.
+        .merge(auth.provider_routes())
         // Also registers every server function, at `/auth/<name>`, for POST only.
         .leptos_routes_with_context(&state, routes, page_context, app_shell)
         .fallback_service(files)
-        .layer(axum::middleware::from_fn_with_state(
-            same_origin,
-            security::same_origin_only,
-        ))
-        .layer(session_layer)
-        .layer(axum::middleware::from_fn_with_state(
-            key_rotation,
-            key_rotation::resign_session_cookie,
-        ))
+        // The session cookie, key rotation, the same-origin guard.
+        .layer(auth.layer())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -241,7 +221,7 @@ async fn readyz(State(auth): State<Arc<AuthService>>) -> Readiness {
 fn around(
     app: Router,
     csp: Arc<security::ContentSecurityPolicy>,
-    session_cookie: &'static str,
+    session_cookie: Arc<str>,
     hsts: Option<HeaderValue>,
 ) -> AppService {
     let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(

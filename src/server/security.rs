@@ -1,4 +1,5 @@
-//! Security headers on every response, and the cross-site check for server functions.
+//! Security headers on every response, and where the server functions live (the login
+//! layer's same-origin guard covers that prefix).
 //!
 //! - A Content-Security-Policy built on a fresh nonce per response: Leptos puts the same
 //!   nonce on the scripts it renders, so no other inline script runs (`'unsafe-inline'` is
@@ -21,8 +22,7 @@ use leptos::config::LeptosOptions;
 use rand::RngCore;
 use url::Url;
 
-use super::error_pages::ErrorPages;
-use crate::{auth::settings::AuthSettings, error::AuthError};
+use crate::auth::settings::AuthSettings;
 
 /// This response's CSP nonce, put in the request's extensions for the renderer.
 #[derive(Clone, Debug)]
@@ -123,47 +123,10 @@ pub fn provide_nonce_to_leptos() {
 
 /// Where Leptos serves the server functions: the directory of their paths (`/auth/`),
 /// read from the functions themselves so that this guard cannot drift from them.
-fn server_fn_prefix() -> &'static str {
+pub fn server_fn_prefix() -> &'static str {
     use leptos::server_fn::ServerFn as _;
     let path = <crate::auth::Logout>::PATH;
     &path[..=path.rfind('/').unwrap_or(0)]
-}
-
-/// Refuses server-function calls from other sites (login CSRF, logout CSRF): the `Origin`
-/// must be the app's own; a request without `Origin` must say `Sec-Fetch-Site: same-origin`
-/// (or `none`: typed into the address bar). Anything else, including `Origin: null` and a
-/// request with neither header, gets the 403 page.
-#[derive(Clone)]
-pub struct SameOriginOnly {
-    pub origin: HeaderValue,
-    pub pages: ErrorPages,
-}
-
-pub async fn same_origin_only(
-    State(guard): State<SameOriginOnly>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if !request.uri().path().starts_with(server_fn_prefix()) {
-        return next.run(request).await;
-    }
-    let headers = request.headers();
-    let origin = headers.get(header::ORIGIN);
-    let fetch_site = headers.get("sec-fetch-site");
-    let allowed = match origin {
-        Some(origin) => *origin == guard.origin,
-        None => fetch_site.is_some_and(|site| matches!(site.as_bytes(), b"same-origin" | b"none")),
-    };
-    if allowed {
-        return next.run(request).await;
-    }
-    tracing::warn!(
-        path = %request.uri().path(),
-        origin = ?origin,
-        sec_fetch_site = ?fetch_site,
-        "cross-site request to a server function refused"
-    );
-    guard.pages.response(AuthError::CrossSiteRequest)
 }
 
 #[cfg(test)]

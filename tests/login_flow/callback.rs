@@ -85,7 +85,7 @@ async fn replayed_callback_goes_home_for_the_user_and_fails_for_anyone_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_pending_login_is_rejected() {
-    let s = setup_with(|c| c.auth.login_timeout = Duration::ZERO).await;
+    let s = setup_with(|c| c.oidc.auth.login_timeout = Duration::ZERO).await;
     let start = s.app.start_login("/").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let response = s

@@ -58,7 +58,7 @@ async fn a_provider_that_never_answers_costs_one_fetch_not_a_queue() {
     let dir = tempfile::tempdir().expect("temp dir");
     let timeout = Duration::from_secs(2);
     let app = spawn_app_with(AppSettings::new(&issuer, &dir), |c| {
-        c.auth.provider_timeout = timeout;
+        c.oidc.auth.provider_timeout = timeout;
     })
     .await;
     let started = Instant::now();
@@ -108,7 +108,7 @@ async fn a_failed_discovery_is_remembered_briefly_then_retried() {
     .await;
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app_with(AppSettings::new(&provider.issuer, &dir), |c| {
-        c.auth.provider_retry_after = Duration::from_millis(500);
+        c.oidc.auth.provider_retry_after = Duration::from_millis(500);
     })
     .await;
     let discoveries = || async {
@@ -144,7 +144,7 @@ async fn a_request_stuck_on_a_dependency_gets_the_timeout_page() {
     let (issuer, _) = silent_provider().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app_with(AppSettings::new(&issuer, &dir), |c| {
-        c.auth.provider_timeout = Duration::from_secs(60);
+        c.oidc.auth.provider_timeout = Duration::from_secs(60);
         c.request_timeout = Duration::from_secs(1);
     })
     .await;

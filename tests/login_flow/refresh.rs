@@ -119,7 +119,7 @@ async fn a_revoked_refresh_token_ends_the_session_at_the_next_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_down_during_refresh_keeps_the_user_logged_in_and_retries_later() {
     let s = setup_with_vars(&[], |c| {
-        c.auth.provider_retry_after = Duration::from_millis(300);
+        c.oidc.auth.provider_retry_after = Duration::from_millis(300);
     })
     .await;
     let grant = RefreshGrant::mount(&s.provider, &s.key, 7200).await;
@@ -170,7 +170,7 @@ async fn a_provider_key_rotation_between_login_and_refresh_logs_nobody_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refreshed_id_token_that_fails_verification_keeps_the_rotated_refresh_token() {
     let (s, grant) = logged_in_due_for_refresh_with(7200, |c| {
-        c.auth.provider_retry_after = Duration::from_millis(300);
+        c.oidc.auth.provider_retry_after = Duration::from_millis(300);
     })
     .await;
     grant.sign_with(&key_b());

@@ -135,7 +135,10 @@ async fn revoking_a_user_with_100000_sessions_ends_all_of_them() {
     const SESSIONS: usize = 100_000;
     let r = replicas(false, &[("MAX_SESSIONS_PER_USER", "1000000")]).await;
     assert_eq!(r.login_on(&r.a).await.status(), StatusCode::FOUND);
-    let store = fusionauth_leptos::server::store::open(&r.a.config().sessions)
+    let store = axum_oidc_sessions::store::open(
+        &r.a.config().oidc.sessions,
+        axum_oidc_sessions::oidc::session::user_of,
+    )
         .await
         .expect("the store opens");
     let expiry = time::OffsetDateTime::now_utc() + time::Duration::hours(1);

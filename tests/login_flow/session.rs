@@ -115,7 +115,7 @@ async fn session_save_failure_shows_an_error_page_not_a_redirect() {
 /// rest seals).
 async fn rewrite_stored_records(
     app: &TestApp,
-    sealer: &fusionauth_leptos::server::store::Sealer,
+    sealer: &axum_oidc_sessions::store::Sealer,
     edit: impl Fn(&mut Record),
 ) {
     let mut db = app.store_connection().await;
@@ -227,7 +227,7 @@ async fn an_undecodable_session_record_counts_as_no_session() {
 /// One failed cleanup (here: the table is gone for a moment) must not end cleanup for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cleanup_goes_on_after_a_store_failure() {
-    let s = setup_with(|c| c.sessions.cleanup_interval = Duration::from_millis(100)).await;
+    let s = setup_with(|c| c.oidc.sessions.cleanup_interval = Duration::from_millis(100)).await;
     drop_sessions_table(&s.app).await;
     // Long enough for a few cleanups to fail.
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -391,7 +391,7 @@ async fn assert_guest_and_record_kept(app: &TestApp) {
 async fn a_record_sealed_with_a_key_this_replica_lacks_is_left_in_the_store() {
     let s = setup().await;
     assert_eq!(s.login().await.status(), StatusCode::FOUND);
-    let unknown = fusionauth_leptos::server::store::Sealer::new(&[7; 32], &[]);
+    let unknown = axum_oidc_sessions::store::Sealer::new(&[7; 32], &[]);
     rewrite_stored_records(&s.app, &unknown, |_| {}).await;
     assert_guest_and_record_kept(&s.app).await;
     assert_guest_and_record_kept(&s.app).await;

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use axum_oidc_sessions::store::SessionControl;
-use fusionauth_leptos::server::store::{open, SessionStoreSettings, StoreLocation};
+use axum_oidc_sessions::{
+    oidc::session::user_of,
+    store::{open, SessionControl, SessionStoreSettings, StoreLocation},
+};
 use serde_json::json;
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -70,7 +72,7 @@ async fn a_redis_session_stored_by_the_previous_release_loads_and_is_revoked() {
     client.init().await.expect("connects");
     let previous_release = tower_sessions_redis_store::RedisStore::new(client);
     let record = session_of("u1", 60);
-    let mut sealed = fusionauth_leptos::server::store::Sealer::new(&settings.data_key, &[])
+    let mut sealed = axum_oidc_sessions::store::Sealer::new(&settings.data_key, &[])
         .seal(&record)
         .expect("seals");
     previous_release.create(&mut sealed).await.expect("stored");
@@ -82,7 +84,7 @@ async fn a_redis_session_stored_by_the_previous_release_loads_and_is_revoked() {
         Some(":1")
     );
 
-    let store = open(&settings).await.expect("opens");
+    let store = open(&settings, user_of).await.expect("opens");
     let loaded = store.load(&sealed.id).await.expect("loads").expect("found");
     assert_eq!(loaded.data.get("auth.user"), record.data.get("auth.user"));
     assert_eq!(store.end_sessions_of("u1").await.expect("ends"), 1);
@@ -97,13 +99,13 @@ async fn an_sqlite_session_stored_by_the_previous_release_loads_and_is_revoked()
     let dir = tempfile::tempdir().expect("dir");
     let settings = settings(StoreLocation::Sqlite(dir.path().join("sessions.db")));
     // Opening creates the tables, as the previous release's did.
-    let store = open(&settings).await.expect("opens");
+    let store = open(&settings, user_of).await.expect("opens");
     let options =
         sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("sessions.db"));
     let pool = sqlx::SqlitePool::connect_with(options).await.expect("db");
     let previous_release = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
     let record = session_of("u1", 60);
-    let mut sealed = fusionauth_leptos::server::store::Sealer::new(&settings.data_key, &[])
+    let mut sealed = axum_oidc_sessions::store::Sealer::new(&settings.data_key, &[])
         .seal(&record)
         .expect("seals");
     previous_release.create(&mut sealed).await.expect("stored");

@@ -1,24 +1,66 @@
-//! OIDC login and server-side sessions for axum.
+//! OIDC login and server-side sessions for axum: the authorization code flow with PKCE,
+//! sealed sessions in SQLite, Redis or memory, token refresh under a lease that replicas
+//! share, logout both ways, and FusionAuth's signed revocation webhooks.
 //!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use axum_oidc_sessions::{config::OidcConfig, oidc::refresh::Viewer, OidcSessions};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = OidcConfig::builder()
+//!     .issuer("http://localhost:9011")
+//!     .client("e9fdb985-9173-4e01-9d73-ac2d60d1dc8e", "the client secret")
+//!     .app_url("http://localhost:3000")
+//!     .secret_key(std::env::var("APP_SECRET_KEY")?)
+//!     .build()?;
+//! let auth = OidcSessions::new(config).await?;
+//! let app = Router::new()
+//!     .route("/", get(|viewer: Viewer| async move {
+//!         match viewer {
+//!             Viewer::User(user) => format!("Hello {}", user.claims["email"]),
+//!             _ => "Hello guest: /login".to_owned(),
+//!         }
+//!     }))
+//!     .merge(auth.routes())
+//!     .layer(auth.layer());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - [`config`]: [`OidcConfig`](config::OidcConfig) and its builder (and `from_env`, feature
+//!   `env`).
+//! - [`OidcSessions`]: the login, built once: [`routes`](OidcSessions::routes),
+//!   [`layer`](OidcSessions::layer), and the extractors in [`extract`].
 //! - [`error`]: the kinds of login failure, each with its HTTP status and a message for the
-//!   user. Always compiled: the browser (wasm32) shows them too.
-//! - [`oidc`] (feature `server`): the login engine: the authorization code flow with PKCE,
-//!   logins in progress in encrypted cookies, discovery and JWKS, token refresh, logout, and
-//!   (feature `fusionauth`) FusionAuth's revocation webhooks.
-//! - [`store`] (feature `server`, on by default): a [`tower_sessions::SessionStore`] over
-//!   SQLite, Redis or memory whose records are sealed (AES-256-GCM, no token and no claim at
-//!   rest) and indexed by user, so that all of a user's sessions can be revoked at once; plus
-//!   refresh leases and a record of the webhook deliveries applied
-//!   ([`store::SessionControl`]).
-//! - [`health`] (feature `server`): readiness (`/readyz`): a session store round trip and
-//!   what the app knows of the provider, as JSON.
+//!   user. Always compiled: a browser (wasm32) build shows them too.
+//! - [`oidc`]: the login engine underneath (for apps that drive it from their own pages, as
+//!   Leptos server functions do).
+//! - [`store`]: the [`tower_sessions::SessionStore`] with per-user revocation and refresh
+//!   leases ([`store::SessionControl`]).
+//! - [`health`]: readiness as JSON.
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "server")]
+pub mod config;
 pub mod error;
+#[cfg(feature = "server")]
+pub mod extract;
 #[cfg(feature = "server")]
 pub mod health;
 #[cfg(feature = "server")]
+mod key_rotation;
+#[cfg(feature = "server")]
+pub mod layer;
+#[cfg(feature = "server")]
 pub mod oidc;
 #[cfg(feature = "server")]
+mod routes;
+#[cfg(feature = "server")]
 pub mod store;
+
+#[cfg(feature = "server")]
+mod handle;
+#[cfg(feature = "server")]
+pub use handle::{OidcSessions, StartError};

@@ -1,6 +1,9 @@
 //! Test fixtures shared by the workspace's test suites: [`TestRedis`], a real `redis-server` on
 //! a free loopback port, for the tests of the Redis session store (Debian's package;
-//! `make deps-services` installs it). Stopped when dropped.
+//! `make deps-services` installs it), stopped when dropped; and [`standin`]: the stand-in
+//! provider and a browser that logs in through it (the examples' tests).
+
+pub mod standin;
 
 use std::{
     io::{Read, Write},

@@ -246,9 +246,9 @@ impl TestApp {
     }
 
     /// What seals this app's session records.
-    pub fn sealer(&self) -> server::store::Sealer {
-        let sessions = self.config().sessions;
-        server::store::Sealer::new(&sessions.data_key, &sessions.previous_data_keys)
+    pub fn sealer(&self) -> axum_oidc_sessions::store::Sealer {
+        let sessions = self.config().oidc.sessions;
+        axum_oidc_sessions::store::Sealer::new(&sessions.data_key, &sessions.previous_data_keys)
     }
 
     /// A connection to the app's session database, beside the app.

@@ -12,7 +12,6 @@ use base64::Engine as _;
 use openidconnect::{
     core::{
         CoreAuthenticationFlow, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
-        CoreJwsSigningAlgorithm,
     },
     AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, Nonce, NonceVerifier,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
@@ -47,9 +46,6 @@ pub struct CallbackParams {
     /// The provider's description of that error.
     pub error_description: Option<String>,
 }
-
-/// Scopes requested at login. `offline_access` asks FusionAuth for a refresh token.
-const SCOPES: [&str; 3] = ["profile", "email", "offline_access"];
 
 /// The login service: one per app, shared by every request (`Arc`).
 pub struct AuthService {
@@ -106,8 +102,8 @@ impl AuthService {
                 Nonce::new_random,
             )
             .set_pkce_challenge(pkce_challenge);
-        for scope in SCOPES {
-            request = request.add_scope(Scope::new(scope.to_owned()));
+        for scope in &self.settings.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.url();
         let pending = PendingLogin {
@@ -308,7 +304,7 @@ impl AuthService {
         let skew = chrono::Duration::from_std(self.settings.clock_skew).unwrap_or_default();
         let verifier = client
             .id_token_verifier()
-            .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
+            .set_allowed_algs(self.settings.signing_algs.iter().cloned())
             .set_time_fn(move || chrono::Utc::now() - skew);
         let claims: &CoreIdTokenClaims =
             id_token.claims(&verifier, nonce).map_err(|e| match e {

@@ -153,4 +153,4 @@ pub async fn front_channel_logout(
 }
 
 /// What FusionAuth's hidden iframe receives: nobody sees it, so no styles and no scripts.
-const FRONT_CHANNEL_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Logged out</title></head><body><p>Logged out of FusionAuth + Leptos.</p></body></html>\n";
+const FRONT_CHANNEL_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Logged out</title></head><body><p>Logged out.</p></body></html>\n";

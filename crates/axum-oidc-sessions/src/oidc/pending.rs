@@ -98,7 +98,7 @@ impl<'a> PendingLogins<'a> {
             .private(&self.settings.pending_login_key)
             .add(self.cookie(self.cookie_name(&id), value, self.callback_path()));
         cookies.add(self.cookie(
-            self.settings.pending_index_name().to_owned(),
+            self.settings.pending_index_name(),
             ids.join("."),
             self.login_path(),
         ));
@@ -111,7 +111,7 @@ impl<'a> PendingLogins<'a> {
         let name = self.cookie_name(&attempt_id(state));
         if cookies.get(&name).is_none() {
             let prefix = self.settings.pending_prefix();
-            return if cookies.list().iter().any(|c| c.name().starts_with(prefix)) {
+            return if cookies.list().iter().any(|c| c.name().starts_with(&prefix)) {
                 Lookup::OtherAttempts
             } else {
                 Lookup::Nothing
@@ -128,7 +128,7 @@ impl<'a> PendingLogins<'a> {
         // The list only bounds attempts; once one comes back, drop it rather than leave
         // bookkeeping in the browser (at worst a pending tab is no longer counted).
         cookies.add(self.removal(
-            self.settings.pending_index_name().to_owned(),
+            self.settings.pending_index_name(),
             self.login_path(),
         ));
         let Some(cookie) = opened else {
@@ -167,7 +167,7 @@ impl<'a> PendingLogins<'a> {
     /// The attempt ids this browser says it holds (only well-formed ones count).
     fn index(&self, cookies: &Cookies) -> Vec<String> {
         cookies
-            .get(self.settings.pending_index_name())
+            .get(&self.settings.pending_index_name())
             .map(|c| {
                 c.value()
                     .split('.')
@@ -221,6 +221,9 @@ mod tests {
             previous_pending_login_key: None,
             callback_path: "/callback".into(),
             login_path: "/login".into(),
+            session_cookie: "fa_leptos_session".into(),
+            pending_cookie_prefix: "fa_login.".into(),
+            pending_index_cookie: "fa_logins".into(),
         }
     }
 

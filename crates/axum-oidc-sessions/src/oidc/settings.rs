@@ -8,6 +8,7 @@ use tower_cookies::Key;
 use url::Url;
 
 /// The provider, the client and the timings of the login.
+#[derive(Clone)]
 pub struct AuthSettings {
     /// The provider's issuer; discovery lives below it and must return it byte for byte.
     pub issuer: String,
@@ -41,6 +42,16 @@ pub struct AuthSettings {
     /// The provider's end-session endpoint below the issuer (FusionAuth: `/oauth2/logout`),
     /// for when discovery cannot be reached at logout.
     pub provider_logout_path: String,
+    /// The logout route: POST logs out, GET is FusionAuth's front-channel logout.
+    pub logout_path: String,
+    /// Where FusionAuth posts its webhooks (exempt from the same-origin guard: they are
+    /// signed, and come from FusionAuth's server).
+    pub webhook_path: String,
+    /// Scopes requested at login besides `openid` (default `profile`, `email` and
+    /// `offline_access`, which asks FusionAuth for a refresh token).
+    pub scopes: Vec<String>,
+    /// The id_token signature algorithms accepted (default RS256 only).
+    pub signing_algs: Vec<openidconnect::core::CoreJwsSigningAlgorithm>,
     /// The cookies' names, flags and keys.
     pub cookies: CookieSettings,
 }
@@ -90,6 +101,7 @@ impl std::fmt::Debug for AuthSettings {
 }
 
 /// The browser-side half of the login: cookie names, flags and the pending-login key.
+#[derive(Clone)]
 pub struct CookieSettings {
     /// `Secure` on every cookie (the app is served over https), and the name prefixes that
     /// make browsers enforce it.
@@ -103,34 +115,37 @@ pub struct CookieSettings {
     pub callback_path: String,
     /// The path of the page that starts a login (`/login`): the attempt list's `Path`.
     pub login_path: String,
+    /// The session cookie's name, before the `__Host-` prefix a secure app adds
+    /// (default `fa_leptos_session`).
+    pub session_cookie: String,
+    /// The pending-login cookies' name prefix, before `__Secure-` (default `fa_login.`).
+    pub pending_cookie_prefix: String,
+    /// The attempt list's cookie name, before `__Secure-` (default `fa_logins`).
+    pub pending_index_cookie: String,
 }
 
 impl CookieSettings {
     /// The session cookie. `__Host-` makes the browser refuse it unless it is Secure, has
     /// `Path=/` and no `Domain`, so no sibling subdomain can plant or overwrite it.
-    pub fn session_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-fa_leptos_session"
-        } else {
-            "fa_leptos_session"
-        }
+    pub fn session_name(&self) -> String {
+        self.prefixed("__Host-", &self.session_cookie)
     }
 
     /// Prefix of the per-attempt pending-login cookies (`Path=/callback`, so not `__Host-`).
-    pub fn pending_prefix(&self) -> &'static str {
-        if self.secure {
-            "__Secure-fa_login."
-        } else {
-            "fa_login."
-        }
+    pub fn pending_prefix(&self) -> String {
+        self.prefixed("__Secure-", &self.pending_cookie_prefix)
     }
 
     /// The list of this browser's login attempts, read by `/login` to keep only a few.
-    pub fn pending_index_name(&self) -> &'static str {
+    pub fn pending_index_name(&self) -> String {
+        self.prefixed("__Secure-", &self.pending_index_cookie)
+    }
+
+    fn prefixed(&self, prefix: &str, name: &str) -> String {
         if self.secure {
-            "__Secure-fa_logins"
+            format!("{prefix}{name}")
         } else {
-            "fa_logins"
+            name.to_owned()
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `APP_SECRET_KEY` rotation for the session cookie: a cookie signed with the key from
+//! Secret key rotation for the session cookie: a cookie signed with the key from
 //! `APP_SECRET_KEY_PREVIOUS` is re-signed with the current key, in the request (so the session
 //! layer, which knows one key only, accepts it) and in the response (so the browser keeps the
 //! new signature). Nobody is logged out by a rotation; once every browser has been back, the
@@ -12,17 +12,18 @@ use axum::{
     response::Response,
 };
 use http::{header, HeaderValue};
-use tower_sessions::cookie::{Cookie, CookieJar, Key, SameSite};
+use tower_cookies::cookie::{Cookie, CookieJar, Key, SameSite};
 
-pub struct PreviousSessionKey {
-    pub name: &'static str,
-    pub current: Key,
-    pub previous: Key,
-    pub secure: bool,
+/// The session cookie's name and flags, and the keys it may be signed with.
+pub(crate) struct PreviousSessionKey {
+    pub(crate) name: String,
+    pub(crate) current: Key,
+    pub(crate) previous: Key,
+    pub(crate) secure: bool,
 }
 
 /// With no previous key configured, this layer does nothing.
-pub async fn resign_session_cookie(
+pub(crate) async fn resign_session_cookie(
     State(keys): State<Option<Arc<PreviousSessionKey>>>,
     mut request: Request,
     next: Next,
@@ -33,7 +34,7 @@ pub async fn resign_session_cookie(
     let Some(resigned) = resigned_value(&keys, request.headers()) else {
         return next.run(request).await;
     };
-    let rewritten = rewrite_cookie_header(request.headers(), keys.name, &resigned);
+    let rewritten = rewrite_cookie_header(request.headers(), &keys.name, &resigned);
     request.headers_mut().remove(header::COOKIE);
     if let Ok(value) = HeaderValue::from_str(&rewritten) {
         request.headers_mut().insert(header::COOKIE, value);
@@ -48,7 +49,7 @@ pub async fn resign_session_cookie(
                 .is_ok_and(|v| v.starts_with(&format!("{}=", keys.name)))
         });
     if !already_set {
-        let cookie = Cookie::build((keys.name, resigned))
+        let cookie = Cookie::build((keys.name.clone(), resigned))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -58,7 +59,7 @@ pub async fn resign_session_cookie(
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
-    tracing::info!("session cookie signed with the previous APP_SECRET_KEY: re-signed");
+    tracing::info!("session cookie signed with the previous secret key: re-signed");
     response
 }
 
@@ -77,15 +78,15 @@ fn resigned_value(keys: &PreviousSessionKey, headers: &http::HeaderMap) -> Optio
     let cookie = request_cookies(headers).find(|c| c.name() == keys.name)?;
     let mut jar = CookieJar::new();
     jar.add_original(cookie);
-    if jar.signed(&keys.current).get(keys.name).is_some() {
+    if jar.signed(&keys.current).get(&keys.name).is_some() {
         return None;
     }
-    let plain = jar.signed(&keys.previous).get(keys.name)?;
+    let plain = jar.signed(&keys.previous).get(&keys.name)?;
     let mut fresh = CookieJar::new();
     fresh
         .signed_mut(&keys.current)
-        .add(Cookie::new(keys.name, plain.value().to_owned()));
-    fresh.get(keys.name).map(|c| c.value().to_owned())
+        .add(Cookie::new(keys.name.clone(), plain.value().to_owned()));
+    fresh.get(&keys.name).map(|c| c.value().to_owned())
 }
 
 fn rewrite_cookie_header(headers: &http::HeaderMap, name: &str, value: &str) -> String {
