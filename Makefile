@@ -98,14 +98,17 @@ lint: deps
 	cargo clippy -p fusionauth-leptos --features ssr --all-targets -- -D warnings
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p setup -p fusionauth-defaults --all-targets -- -D warnings
-	cargo clippy -p axum-oidc-sessions -p testkit --all-targets -- -D warnings
+	cargo clippy -p axum-oidc-sessions -p testkit -p axum-minimal --all-targets -- -D warnings
 	cargo clippy -p axum-oidc-sessions --no-default-features --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p bench --all-targets -- -D warnings
 
-unit: deps deps-services
+# The example logs in through the stand-in provider (node, end2end/node_modules).
+unit: deps deps-browser deps-services
 	cargo test -p fusionauth-leptos --features ssr
 	cargo test -p axum-oidc-sessions
 	RUSTDOCFLAGS="-D warnings" cargo doc -p axum-oidc-sessions --no-deps
+	cargo package -p axum-oidc-sessions --allow-dirty
+	cargo test -p axum-minimal
 	cargo test -p setup
 	cargo test -p bench
 	./setup/scripts/check-compose.sh

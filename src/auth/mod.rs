@@ -45,30 +45,8 @@ pub use axum_oidc_sessions::oidc::{
     flow, logout, pending, provider, refresh, return_to, session, settings, webhook,
 };
 
-/// The query string the provider sends to `/callback`. FusionAuth adds more parameters
-/// (`locale`, `userState`); they are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallbackParams {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    /// The issuer the response comes from (RFC 9207; FusionAuth since 1.69).
-    pub iss: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
-}
-
-#[cfg(feature = "ssr")]
-impl From<CallbackParams> for flow::CallbackParams {
-    fn from(params: CallbackParams) -> Self {
-        Self {
-            code: params.code,
-            state: params.state,
-            iss: params.iss,
-            error: params.error,
-            error_description: params.error_description,
-        }
-    }
-}
+/// The query string the provider sends to `/callback` (the crate's; also in the browser).
+pub use axum_oidc_sessions::callback::CallbackParams;
 
 /// What the profile view shows: the id_token's claims, never a token. Prepared on the server
 /// (the view is rendered there only; the browser gets HTML).
@@ -108,7 +86,7 @@ pub async fn start_login(return_to: Option<String>) -> Result<(), AuthFnError> {
 pub async fn finish_login(params: CallbackParams) -> Result<(), AuthFnError> {
     let auth = ssr::auth()?;
     let (session, cookies) = (ssr::session().await?, ssr::cookies().await?);
-    let return_to = auth.finish_login(&session, &cookies, params.into()).await?;
+    let return_to = auth.finish_login(&session, &cookies, params).await?;
     ssr::redirect(&return_to);
     Ok(())
 }

@@ -148,15 +148,13 @@ pub async fn app(
         .secure_cookies()
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let session_cookie: Arc<str> = auth_config.auth.cookies.session_name().into();
-    let auth = OidcSessions::new(auth_config)
-        .await
-        .map_err(|e| match e {
-            StartError::Store(SetupError::Sqlite { path, source }) => {
-                StartupError::SessionStore { path, source }
-            }
-            StartError::Store(SetupError::Redis(reason)) => StartupError::Redis(reason),
-            StartError::HttpClient(e) => StartupError::HttpClient(e),
-        })?;
+    let auth = OidcSessions::new(auth_config).await.map_err(|e| match e {
+        StartError::Store(SetupError::Sqlite { path, source }) => {
+            StartupError::SessionStore { path, source }
+        }
+        StartError::Store(SetupError::Redis(reason)) => StartupError::Redis(reason),
+        StartError::HttpClient(e) => StartupError::HttpClient(e),
+    })?;
     let state = AppState {
         leptos_options,
         auth: auth.service().clone(),

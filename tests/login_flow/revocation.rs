@@ -139,8 +139,8 @@ async fn revoking_a_user_with_100000_sessions_ends_all_of_them() {
         &r.a.config().oidc.sessions,
         axum_oidc_sessions::oidc::session::user_of,
     )
-        .await
-        .expect("the store opens");
+    .await
+    .expect("the store opens");
     let expiry = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..16 {

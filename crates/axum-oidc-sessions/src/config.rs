@@ -34,13 +34,13 @@ use sha2::Sha256;
 use tower_cookies::Key;
 use url::Url;
 
+#[cfg(feature = "env")]
+use crate::store::parse_redis_url;
 use crate::{
     error::AuthError,
     oidc::settings::{AuthSettings, CookieSettings},
     store::{SessionStoreSettings, StoreLocation},
 };
-#[cfg(feature = "env")]
-use crate::store::parse_redis_url;
 
 /// Shortest accepted secret key, in bytes.
 pub const MIN_SECRET_KEY_LEN: usize = 32;
@@ -81,8 +81,8 @@ pub type ErrorPage = Arc<dyn Fn(AuthError) -> axum::response::Response + Send + 
 /// HTML, no styles.
 pub fn plain_error_page(error: AuthError) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let status =
-        http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let status = http::StatusCode::from_u16(error.status())
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body><main><h1>{title}</h1><p>{message}</p><p>Error {status}</p><a href=\"/\">Back to start</a></main></body></html>\n",
@@ -399,7 +399,8 @@ impl OidcConfigBuilder {
             var: "CLIENT_SECRET",
             fix: "Set CLIENT_SECRET to the OAuth application's client secret",
         })?;
-        const APP_URL_FIX: &str = "Set APP_URL to the app's public base URL, e.g. https://app.example.com";
+        const APP_URL_FIX: &str =
+            "Set APP_URL to the app's public base URL, e.g. https://app.example.com";
         let app_url = parse_url(
             "APP_URL",
             self.app_url.as_deref().ok_or(ConfigError::Missing {
@@ -426,12 +427,11 @@ impl OidcConfigBuilder {
         let post_logout_redirect_uri = join(&self.post_logout_path)?;
 
         let secret = match self.secret_key {
-            None => {
-                return Err(ConfigError::Missing {
-                    var: "APP_SECRET_KEY",
-                    fix: "A stable key signs session cookies. Generate one with: openssl rand -base64 48",
-                })
-            }
+            None => return Err(ConfigError::Missing {
+                var: "APP_SECRET_KEY",
+                fix:
+                    "A stable key signs session cookies. Generate one with: openssl rand -base64 48",
+            }),
             Some(secret) if secret.len() < MIN_SECRET_KEY_LEN => {
                 return Err(ConfigError::Invalid {
                     var: "APP_SECRET_KEY",
@@ -599,8 +599,7 @@ impl OidcConfigBuilder {
             previous_secret_key: get("APP_SECRET_KEY_PREVIOUS").map(String::into_bytes),
             store,
             webhook_secret: get("WEBHOOK_SIGNING_SECRET").map(SecretString::from),
-            previous_webhook_secret: get("WEBHOOK_SIGNING_SECRET_PREVIOUS")
-                .map(SecretString::from),
+            previous_webhook_secret: get("WEBHOOK_SIGNING_SECRET_PREVIOUS").map(SecretString::from),
             ..Self::default()
         };
         if let Some(max) = get("MAX_SESSIONS_PER_USER") {
@@ -850,7 +849,10 @@ mod tests {
         let secret = b"a-secret-that-is-long-enough-for-the-app-0123";
         let label = "fusionauth-leptos";
         let pending = derive_key(label, secret, "pending-login");
-        assert_ne!(pending.master(), derive_key(label, secret, "other").master());
+        assert_ne!(
+            pending.master(),
+            derive_key(label, secret, "other").master()
+        );
         assert_ne!(pending.master(), Key::derive_from(secret).master());
         assert_ne!(
             pending.master(),

@@ -17,10 +17,14 @@ use crate::{
 
 /// The handle the layer put into the request, or the error page when the layer is missing.
 fn handle(parts: &Parts) -> Result<OidcSessions, Box<Response>> {
-    parts.extensions.get::<OidcSessions>().cloned().ok_or_else(|| {
-        tracing::error!("OidcSessions::layer() is not installed around this route");
-        Box::new(crate::config::plain_error_page(AuthError::Unexpected))
-    })
+    parts
+        .extensions
+        .get::<OidcSessions>()
+        .cloned()
+        .ok_or_else(|| {
+            tracing::error!("OidcSessions::layer() is not installed around this route");
+            Box::new(crate::config::plain_error_page(AuthError::Unexpected))
+        })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
@@ -57,10 +61,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
             Viewer::User(user) => Ok(Self(user)),
             Viewer::Guest | Viewer::SessionEnded => {
                 let handle = handle(parts).map_err(|page| *page)?;
-                let here = parts
-                    .uri
-                    .path_and_query()
-                    .map_or("/", |path| path.as_str());
+                let here = parts.uri.path_and_query().map_or("/", |path| path.as_str());
                 let login = format!(
                     "{}?{}",
                     handle.service().settings().cookies.login_path,

@@ -32,6 +32,7 @@
 //!   `env`).
 //! - [`OidcSessions`]: the login, built once: [`routes`](OidcSessions::routes),
 //!   [`layer`](OidcSessions::layer), and the extractors in [`extract`].
+//! - [`callback`]: the callback's parameters (always compiled, like `error`).
 //! - [`error`]: the kinds of login failure, each with its HTTP status and a message for the
 //!   user. Always compiled: a browser (wasm32) build shows them too.
 //! - [`oidc`]: the login engine underneath (for apps that drive it from their own pages, as
@@ -42,6 +43,7 @@
 
 #![deny(missing_docs)]
 
+pub mod callback;
 #[cfg(feature = "server")]
 pub mod config;
 pub mod error;

@@ -87,7 +87,10 @@ pub async fn wait_until_ok(url: &str, limit: Duration) {
                 return;
             }
         }
-        assert!(started.elapsed() < limit, "{url} did not answer in {limit:?}");
+        assert!(
+            started.elapsed() < limit,
+            "{url} did not answer in {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -135,7 +138,11 @@ impl Browser {
     /// the demo user and follows the redirects back to the app. Returns the page it lands on.
     pub async fn log_in(&self, start: &str) -> (Url, StatusCode, String) {
         let (form_url, status, html) = self.visit(start).await;
-        assert_eq!(status, StatusCode::OK, "the provider's login page at {form_url}");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the provider's login page at {form_url}"
+        );
         let action = login_form_action(&html)
             .unwrap_or_else(|| panic!("no login form at {form_url}: {html}"));
         let action = form_url.join(&action).expect("form action");

@@ -29,7 +29,12 @@ async fn home(viewer: Viewer) -> Html<String> {
         Viewer::User(user) => format!(
             "<p>You are logged in as {}</p>\
              <form method=\"post\" action=\"/logout\"><button>Logout</button></form>",
-            escape(user.claims.get("email").and_then(|v| v.as_str()).unwrap_or("?"))
+            escape(
+                user.claims
+                    .get("email")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+            )
         ),
         Viewer::Guest | Viewer::SessionEnded => {
             "<p>Hello Guest</p><a href=\"/login\">Login</a>".to_owned()
@@ -42,7 +47,12 @@ async fn home(viewer: Viewer) -> Html<String> {
 async fn profile(LoggedIn(user): LoggedIn) -> Html<String> {
     Html(format!(
         "<!DOCTYPE html><title>Profile</title><p>Your id is {}</p>",
-        escape(user.claims.get("sub").and_then(|v| v.as_str()).unwrap_or("?"))
+        escape(
+            user.claims
+                .get("sub")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+        )
     ))
 }
 

@@ -30,7 +30,10 @@ async fn a_guest_logs_in_is_greeted_and_logs_out() {
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .env("APP_URL", &app)
-            .env("APP_SECRET_KEY", "a-test-secret-that-is-at-least-32-bytes-long")
+            .env(
+                "APP_SECRET_KEY",
+                "a-test-secret-that-is-at-least-32-bytes-long",
+            )
             .env("SESSION_DB", dir.path().join("sessions.db"))
             .spawn()
             .expect("the example starts"),
@@ -44,7 +47,11 @@ async fn a_guest_logs_in_is_greeted_and_logs_out() {
 
     // The guard sends the guest through the login and back to the page asked for.
     let (landed, status, page) = browser.log_in(&format!("{app}/profile")).await;
-    assert_eq!((landed.path(), status.as_u16()), ("/profile", 200), "{page}");
+    assert_eq!(
+        (landed.path(), status.as_u16()),
+        ("/profile", 200),
+        "{page}"
+    );
     assert!(
         page.contains("Your id is 00000000-0000-0000-0000-111111111111"),
         "{page}"

@@ -10,14 +10,11 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use openidconnect::{
-    core::{
-        CoreAuthenticationFlow, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims,
-    },
+    core::{CoreAuthenticationFlow, CoreErrorResponseType, CoreIdToken, CoreIdTokenClaims},
     AccessTokenHash, AuthorizationCode, ClaimsVerificationError, CsrfToken, Nonce, NonceVerifier,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope,
     SignatureVerificationError, TokenResponse,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tower_cookies::Cookies;
 use url::Url;
@@ -31,21 +28,7 @@ use super::{
 };
 use crate::{error::AuthError, store::SessionControl};
 
-/// The query string the provider sends to the callback. Other parameters (FusionAuth adds
-/// `locale`, `userState`) are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallbackParams {
-    /// The authorization code.
-    pub code: Option<String>,
-    /// The state the login was started with.
-    pub state: Option<String>,
-    /// The issuer the response comes from (RFC 9207; FusionAuth since 1.69).
-    pub iss: Option<String>,
-    /// The provider's error code (`access_denied`, …), when the login did not succeed.
-    pub error: Option<String>,
-    /// The provider's description of that error.
-    pub error_description: Option<String>,
-}
+pub use crate::callback::CallbackParams;
 
 /// The login service: one per app, shared by every request (`Arc`).
 pub struct AuthService {

@@ -127,10 +127,7 @@ impl<'a> PendingLogins<'a> {
         cookies.add(self.removal(name, self.callback_path()));
         // The list only bounds attempts; once one comes back, drop it rather than leave
         // bookkeeping in the browser (at worst a pending tab is no longer counted).
-        cookies.add(self.removal(
-            self.settings.pending_index_name(),
-            self.login_path(),
-        ));
+        cookies.add(self.removal(self.settings.pending_index_name(), self.login_path()));
         let Some(cookie) = opened else {
             tracing::warn!(
                 "pending-login cookie does not decrypt (tampered, or APP_SECRET_KEY changed)"
