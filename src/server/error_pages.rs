@@ -38,7 +38,7 @@ impl ErrorPages {
         self.page(status, error.title(), error.message())
     }
 
-    fn page(&self, status: StatusCode, title: &str, message: &str) -> Response {
+    fn page(&self, status: StatusCode, title: &'static str, message: &'static str) -> Response {
         (
             status,
             [
@@ -90,9 +90,28 @@ pub async fn page_for_bare_errors(
     page
 }
 
-/// A static rendering of the app's error page: the same stylesheet, header and card, no
-/// scripts (nothing on it needs them).
-fn render(stylesheet: &str, status: u16, title: &str, message: &str) -> String {
+/// The app's error page outside the router: the same header and card as the pages (the
+/// Leptos components, rendered to HTML here), the same stylesheet, no scripts (nothing on it
+/// needs them).
+fn render(stylesheet: &str, status: u16, title: &'static str, message: &'static str) -> String {
+    use leptos::prelude::*;
+    use leptos_router::{components::Router, location::RequestUrl};
+
+    use crate::views::{error_page::ErrorCard, layout::Header};
+
+    let owner = Owner::new();
+    let body = owner.with(|| {
+        provide_context(RequestUrl::new("/"));
+        view! {
+            <Router>
+                <Header />
+                <main id="content">
+                    <ErrorCard title message status />
+                </main>
+            </Router>
+        }
+        .to_html()
+    });
     format!(
         r##"<!DOCTYPE html>
 <html lang="en">
@@ -104,21 +123,7 @@ fn render(stylesheet: &str, status: u16, title: &str, message: &str) -> String {
 <link rel="stylesheet" href="{stylesheet}">
 <title>{title} | FusionAuth + Leptos</title>
 </head>
-<body>
-<a class="skip-link" href="#content">Skip to content</a>
-<header class="site-header">
-<a class="brand" href="/"><span class="brand-mark" aria-hidden="true">◆</span>FusionAuth + Leptos</a>
-<nav aria-label="Main"><a href="/">Home</a><a href="/profile">Profile</a></nav>
-</header>
-<main id="content">
-<section class="card error" data-testid="error-page" role="alert" aria-labelledby="error-title">
-<h1 id="error-title">{title}</h1>
-<p>{message}</p>
-<p class="error-code">Error {status}</p>
-<a class="button" href="/">Back to start</a>
-</section>
-</main>
-</body>
+<body>{body}</body>
 </html>
 "##
     )

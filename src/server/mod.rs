@@ -24,10 +24,7 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::{
-    app::{shell, App},
-    auth::flow::AuthService,
-};
+use crate::app::{shell, App};
 use config::Config;
 use error_pages::ErrorPages;
 
@@ -63,7 +60,7 @@ pub enum StartupError {
 #[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub auth: Arc<AuthService>,
+    pub auth: OidcSessions,
 }
 
 /// Reads the configuration, opens the session store and serves until Ctrl-C or SIGTERM.
@@ -136,10 +133,6 @@ pub async fn app(
         &auth_config.app_url,
         &leptos_options,
     ));
-    // The server functions change state (login, logout): other sites may not call them.
-    auth_config
-        .same_origin_prefixes
-        .push(security::server_fn_prefix().to_owned());
     auth_config.error_page = {
         let pages = pages.clone();
         Arc::new(move |error| pages.response(error))
@@ -157,13 +150,13 @@ pub async fn app(
     })?;
     let state = AppState {
         leptos_options,
-        auth: auth.service().clone(),
+        auth: auth.clone(),
     };
     let routes = route_list();
     let page_context = {
-        let auth = auth.service().clone();
+        let auth = auth.clone();
         move || {
-            provide_context(auth.clone());
+            axum_oidc_sessions::leptos::ssr::provide(&auth);
             security::provide_nonce_to_leptos();
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 // Pages show per-user data: never cache them.
@@ -209,8 +202,8 @@ pub async fn app(
     Ok(around(app, csp, session_cookie, hsts))
 }
 
-async fn readyz(State(auth): State<Arc<AuthService>>) -> Readiness {
-    Readiness::check(&auth).await
+async fn readyz(State(auth): State<OidcSessions>) -> Readiness {
+    auth.readiness().await
 }
 
 /// Around the app, what every response gets, as one service rather than `Router::layer`

@@ -1,5 +1,5 @@
-//! Security headers on every response, and where the server functions live (the login
-//! layer's same-origin guard covers that prefix).
+//! Security headers on every response. (The login layer guards the server functions
+//! against other sites.)
 //!
 //! - A Content-Security-Policy built on a fresh nonce per response: Leptos puts the same
 //!   nonce on the scripts it renders, so no other inline script runs (`'unsafe-inline'` is
@@ -118,34 +118,5 @@ pub fn provide_nonce_to_leptos() {
         .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
     if let Some(CspNonce(nonce)) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce));
-    }
-}
-
-/// Where Leptos serves the server functions: the directory of their paths (`/auth/`),
-/// read from the functions themselves so that this guard cannot drift from them.
-pub fn server_fn_prefix() -> &'static str {
-    use leptos::server_fn::ServerFn as _;
-    let path = <crate::auth::Logout>::PATH;
-    &path[..=path.rfind('/').unwrap_or(0)]
-}
-
-#[cfg(test)]
-mod server_fn_prefix_tests {
-    use leptos::server_fn::ServerFn;
-
-    use crate::auth::{CurrentUser, FinishLogin, Logout, StartLogin};
-
-    #[test]
-    fn every_server_function_is_under_the_guarded_prefix() {
-        let prefix = super::server_fn_prefix();
-        assert_eq!(prefix, "/auth/");
-        for path in [
-            <StartLogin as ServerFn>::PATH,
-            <FinishLogin as ServerFn>::PATH,
-            <Logout as ServerFn>::PATH,
-            <CurrentUser as ServerFn>::PATH,
-        ] {
-            assert!(path.starts_with(prefix), "{path} is not guarded");
-        }
     }
 }

@@ -15,10 +15,20 @@ pub fn ErrorView(#[prop(into)] error: AuthError) -> impl IntoView {
     }
     view! {
         <Title text=format!("{} | FusionAuth + Leptos", error.title()) />
+        <ErrorCard title=error.title() message=error.message() status=error.status() />
+    }
+}
+
+/// The error card: what went wrong, the status, and the way back. The one markup of every
+/// error page, the ones the router renders and the ones the server answers with outside it
+/// (`server::error_pages`).
+#[component]
+pub fn ErrorCard(title: &'static str, message: &'static str, status: u16) -> impl IntoView {
+    view! {
         <section class="card error" data-testid="error-page" role="alert" aria-labelledby="error-title">
-            <h1 id="error-title">{error.title()}</h1>
-            <p>{error.message()}</p>
-            <p class="error-code">"Error " {error.status()}</p>
+            <h1 id="error-title">{title}</h1>
+            <p>{message}</p>
+            <p class="error-code">"Error " {status}</p>
             <a class="button" href="/" rel="external">"Back to start"</a>
         </section>
     }

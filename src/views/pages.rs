@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{error_page::ErrorView, guest::GuestView, profile::ProfileView};
-use crate::auth::{current_user, finish_login, start_login, AuthFnError, CallbackParams, Visitor};
+use crate::{
+    auth::{current_user, finish_login, profile, start_login, CallbackParams, Visitor},
+    error::AuthError,
+};
 
 /// `/`: the profile when logged in, the guest view otherwise.
 #[component]
@@ -16,7 +19,7 @@ pub fn HomePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Visitor::LoggedIn(profile)) => view! { <ProfileView profile /> }.into_any(),
+                    Ok(Visitor::User(user)) => view! { <ProfileView profile=profile(&user) /> }.into_any(),
                     Ok(Visitor::Guest) => {
                         // The same page for every guest: the server may serve it from memory.
                         #[cfg(feature = "ssr")]
@@ -46,7 +49,7 @@ pub fn ProfilePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Visitor::LoggedIn(profile)) => view! { <ProfileView profile /> }.into_any(),
+                    Ok(Visitor::User(user)) => view! { <ProfileView profile=profile(&user) /> }.into_any(),
                     Ok(Visitor::Guest | Visitor::SessionEnded) => {
                         send_to("/login?return_to=%2Fprofile");
                         view! { <Loading /> }.into_any()
@@ -98,7 +101,7 @@ pub fn NotFound() -> impl IntoView {
 /// The page of an action that redirects on success: a short note while the browser
 /// follows the redirect, or the error page.
 #[component]
-fn Outcome(result: Resource<Result<(), AuthFnError>>, pending: &'static str) -> impl IntoView {
+fn Outcome(result: Resource<Result<(), AuthError>>, pending: &'static str) -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -119,7 +122,7 @@ fn Loading() -> impl IntoView {
 /// Sends the browser to `location` with a redirect (pages render on the server only).
 fn send_to(location: &str) {
     #[cfg(feature = "ssr")]
-    crate::auth::ssr::redirect(location);
+    axum_oidc_sessions::leptos::ssr::redirect(location);
     #[cfg(not(feature = "ssr"))]
     let _ = location;
 }

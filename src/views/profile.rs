@@ -1,6 +1,11 @@
 use leptos::prelude::*;
 
+use leptos::server_fn::ServerFn;
+
 use crate::auth::Profile;
+
+/// Where the Logout button posts: the crate's `logout` server function.
+const LOGOUT_PATH: &str = <axum_oidc_sessions::leptos::Logout as ServerFn>::PATH;
 
 /// The profile view, as in FusionAuth's tutorial, with the claims as a table or as JSON.
 ///
@@ -58,7 +63,7 @@ pub fn ProfileView(profile: Profile) -> impl IntoView {
                 <time datetime=session_expires_at.clone()>{session_expires_at.replace('T', " ").replace('Z', " UTC")}</time>
                 "."
             </p>
-            <form method="post" action="/auth/logout" class="inline-form">
+            <form method="post" action=LOGOUT_PATH class="inline-form">
                 <button type="submit" class="button">"Logout"</button>
             </form>
         </section>

@@ -88,9 +88,14 @@ where
 }
 
 /// Whether `request` must come from the app's own origin: every POST, PUT, PATCH and DELETE
-/// except FusionAuth's signed webhooks, and anything below a configured prefix.
+/// except FusionAuth's signed webhooks, and anything below a configured prefix or (feature
+/// `leptos`) the server functions' prefix.
 fn guarded(handle: &OidcSessions, method: &Method, path: &str) -> bool {
     let config = handle.config();
+    #[cfg(feature = "leptos")]
+    if path.starts_with(crate::leptos::SERVER_FN_PREFIX) {
+        return true;
+    }
     if config
         .same_origin_prefixes
         .iter()

@@ -40,6 +40,7 @@
 //! - [`store`]: the [`tower_sessions::SessionStore`] with per-user revocation and refresh
 //!   leases ([`store::SessionControl`]).
 //! - [`health`]: readiness as JSON.
+//! - `leptos` (features `leptos`, `leptos-ssr`): the server functions Leptos pages call.
 
 #![deny(missing_docs)]
 
@@ -55,6 +56,10 @@ pub mod health;
 mod key_rotation;
 #[cfg(feature = "server")]
 pub mod layer;
+// The `#[server]` macro generates a struct per function whose fields take no docs.
+#[cfg(feature = "leptos")]
+#[allow(missing_docs)]
+pub mod leptos;
 #[cfg(feature = "server")]
 pub mod oidc;
 #[cfg(feature = "server")]
