@@ -48,6 +48,13 @@ pub struct UserView {
     pub session_expires_at: i64,
 }
 
+impl UserView {
+    /// A claim that is a string (`email`, `sub`, `name`, …).
+    pub fn claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+}
+
 /// Starts a login: sends the browser to the provider (run it while rendering the login page
 /// on the server). `return_to` is a path on this site to come back to.
 #[server(prefix = "/auth", endpoint = "start_login")]
@@ -121,6 +128,12 @@ pub mod ssr {
     /// every request (`leptos_routes_with_context`).
     pub fn provide(handle: &OidcSessions) {
         provide_context(handle.service().clone());
+    }
+
+    /// [`provide`] as the context function `leptos_routes_with_context` takes.
+    pub fn context(handle: &OidcSessions) -> impl Fn() + Clone + Send + Sync + 'static {
+        let handle = handle.clone();
+        move || provide(&handle)
     }
 
     /// The login service of this request's context.

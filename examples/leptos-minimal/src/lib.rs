@@ -23,13 +23,9 @@ pub fn App() -> impl IntoView {
         Suspend::new(async move {
             match visitor.await {
                 Ok(Visitor::User(user)) => {
-                    let email = user
-                        .claims
-                        .get("email")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or("?");
+                    let email = user.claim("email").unwrap_or("?").to_owned();
                     view! {
-                        <p>"You are logged in as " {email.to_owned()}</p>
+                        <p>"You are logged in as " {email}</p>
                         <Counter />
                         <form method="post" action="/logout"><button>"Logout"</button></form>
                     }

@@ -12,12 +12,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = OidcSessions::new(OidcConfigBuilder::from_env()?.build()?).await?;
     let options = get_configuration(None)?.leptos_options;
     let addr = options.site_addr;
-    let context = {
-        let auth = auth.clone();
-        move || ssr::provide(&auth)
-    };
     let app = Router::new()
-        .leptos_routes_with_context(&options, generate_route_list(App), context, {
+        .leptos_routes_with_context(&options, generate_route_list(App), ssr::context(&auth), {
             let options = options.clone();
             move || shell(options.clone())
         })

@@ -45,6 +45,13 @@ pub struct LoggedInUser {
     pub session_expires_at: i64,
 }
 
+impl LoggedInUser {
+    /// A claim that is a string (`email`, `sub`, `name`, …).
+    pub fn claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+}
+
 impl std::fmt::Debug for LoggedInUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoggedInUser")
