@@ -129,6 +129,11 @@ fn assert_no_secret_in(format: LogFormat, ours: Vec<String>, secrets: &Secrets) 
             "no {format:?} access line for {route}: {ours:#?}"
         );
     }
+    // The refresh runs in a task of its own: its lines are checked as the request's too.
+    assert!(
+        ours.iter().any(|line| line.contains("tokens refreshed")),
+        "the refresh's own line is among this test's {format:?} lines: {ours:#?}"
+    );
     let log = captured_as(format);
     for (name, value) in &secrets.0 {
         assert!(
