@@ -152,7 +152,9 @@ impl CachedPage {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
         let body = self.pieces.join(nonce.as_bytes());
-        (StatusCode::OK, headers, body).into_response()
+        let mut response = (StatusCode::OK, headers, body).into_response();
+        response.extensions_mut().insert(super::logging::Route("/"));
+        response
     }
 }
 

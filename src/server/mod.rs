@@ -3,6 +3,7 @@
 pub mod config;
 mod error_pages;
 pub mod guest_cache;
+pub mod logging;
 pub(crate) mod security;
 mod static_files;
 
@@ -65,9 +66,15 @@ pub struct AppState {
 
 /// Reads the configuration, opens the session store and serves until Ctrl-C or SIGTERM.
 pub async fn run() -> ExitCode {
-    // Before tracing starts, so `.env` can set RUST_LOG.
+    // Before tracing starts, so `.env` can set RUST_LOG and LOG_FORMAT.
     let dotenv = dotenvy::dotenv();
-    init_tracing();
+    match logging::LogFormat::from_env() {
+        Ok(format) => logging::init(format),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match dotenv {
         Ok(path) => tracing::info!(path = %path.display(), "loaded environment file"),
         Err(e) if e.not_found() => {}
@@ -119,6 +126,7 @@ pub async fn app(
     leptos_options: LeptosOptions,
 ) -> Result<AppService, StartupError> {
     warn_about_development_settings(&config);
+    logging::spawn_leptos_tasks_in_request_span();
     let stylesheet: Arc<str> = static_files::stylesheet_href(&leptos_options)
         .map_err(StartupError::Leptos)?
         .into();
@@ -197,6 +205,8 @@ pub async fn app(
             pages,
             error_pages::page_for_bare_errors,
         ))
+        // Outermost in the router, so the access line names the route of every answer.
+        .layer(axum::middleware::from_fn(logging::record_route))
         .with_state(state);
 
     Ok(around(app, csp, session_cookie, hsts))
@@ -215,15 +225,10 @@ fn around(
     session_cookie: Arc<str>,
     hsts: Option<HeaderValue>,
 ) -> AppService {
-    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(
-        // Method and path only: the callback's query string carries the authorization code.
-        |request: &http::Request<axum::body::Body>| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        },
-    );
     let stack = ServiceBuilder::new()
+        // Outside the guest cache: its answers get a request id and an access line too.
+        .layer(axum::middleware::from_fn(logging::log_request))
         .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
-        .layer(trace)
         // gzip or brotli when the browser asks: the wasm bundle shrinks to a third.
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -266,14 +271,6 @@ fn warn_about_development_settings(config: &Config) {
     for warning in config.development_warnings() {
         tracing::warn!("{warning}");
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn,tower_sessions=warn"));
-    // A second call (tests) is harmless: the first subscriber stays.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
 async fn shutdown_signal() {

@@ -59,7 +59,11 @@ impl AppSettings {
 }
 
 pub fn browser() -> reqwest::Client {
-    let mut headers = header::HeaderMap::new();
+    browser_sending(header::HeaderMap::new())
+}
+
+/// A browser that also sends `headers` with every request.
+pub fn browser_sending(mut headers: header::HeaderMap) -> reqwest::Client {
     headers.insert(
         header::ACCEPT,
         header::HeaderValue::from_static("text/html,application/xhtml+xml"),

@@ -27,6 +27,7 @@ use openidconnect::{
     core::CoreErrorResponseType, OAuth2TokenResponse, RefreshToken, RequestTokenError,
     TokenResponse,
 };
+use tracing::Instrument;
 
 use super::{
     flow::{now, AuthService},
@@ -96,7 +97,9 @@ impl AuthService {
             };
             if let Some(lease) = lease {
                 // A task of its own: dropping this request must not drop the rotated token.
-                let refresh = tokio::spawn(self.clone().refresh_holding(session.clone(), lease));
+                // In the request's span, so that its log lines carry the request's id.
+                let refresh = self.clone().refresh_holding(session.clone(), lease);
+                let refresh = tokio::spawn(refresh.in_current_span());
                 return refresh.await.unwrap_or_else(|e| {
                     tracing::error!(error = %e, "the refresh task failed");
                     Err(AuthError::Unexpected)
@@ -139,7 +142,7 @@ impl AuthService {
         // every later refresh of this session.
         let _keep_alive = AbortOnDrop({
             let (control, lease) = (self.control.clone(), lease.clone());
-            tokio::spawn(async move {
+            let renew = async move {
                 loop {
                     tokio::time::sleep(ttl / 3).await;
                     match control.renew(&lease, ttl).await {
@@ -151,7 +154,8 @@ impl AuthService {
                         Err(e) => tracing::warn!(error = %e, "could not renew the refresh lease"),
                     }
                 }
-            })
+            };
+            tokio::spawn(renew.in_current_span())
         });
         let outcome = self.refresh_under_lease(&session).await;
         self.control.release(&lease).await;
