@@ -99,16 +99,24 @@ lint: deps
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p setup -p fusionauth-defaults --all-targets -- -D warnings
 	cargo clippy -p axum-oidc-sessions -p testkit -p axum-minimal --all-targets -- -D warnings
+	cargo clippy -p axum-oidc-sessions --features leptos-ssr --all-targets -- -D warnings
 	cargo clippy -p axum-oidc-sessions --no-default-features --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p axum-oidc-sessions --no-default-features --features leptos --lib --target wasm32-unknown-unknown -- -D warnings
+	@# examples/leptos-minimal is a workspace of its own (cargo-leptos builds every Leptos
+	@# project of a workspace); it shares this target directory.
+	cargo fmt --manifest-path examples/leptos-minimal/Cargo.toml --check
+	CARGO_TARGET_DIR="$(CURDIR)/target" cargo clippy --manifest-path examples/leptos-minimal/Cargo.toml --features ssr --all-targets -- -D warnings
+	CARGO_TARGET_DIR="$(CURDIR)/target" cargo clippy --manifest-path examples/leptos-minimal/Cargo.toml --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p bench --all-targets -- -D warnings
 
-# The example logs in through the stand-in provider (node, end2end/node_modules).
+# The examples log in through the stand-in provider (node, end2end/node_modules).
 unit: deps deps-browser deps-services
 	cargo test -p fusionauth-leptos --features ssr
-	cargo test -p axum-oidc-sessions
-	RUSTDOCFLAGS="-D warnings" cargo doc -p axum-oidc-sessions --no-deps
+	cargo test -p axum-oidc-sessions --features leptos-ssr
+	RUSTDOCFLAGS="-D warnings" cargo doc -p axum-oidc-sessions --features leptos-ssr --no-deps
 	cargo package -p axum-oidc-sessions --allow-dirty
 	cargo test -p axum-minimal
+	CARGO_TARGET_DIR="$(CURDIR)/target" cargo test --manifest-path examples/leptos-minimal/Cargo.toml --features ssr
 	cargo test -p setup
 	cargo test -p bench
 	./setup/scripts/check-compose.sh
