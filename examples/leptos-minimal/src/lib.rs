@@ -23,9 +23,9 @@ pub fn App() -> impl IntoView {
         Suspend::new(async move {
             match visitor.await {
                 Ok(Visitor::User(user)) => {
-                    let email = user.claim("email").unwrap_or("?").to_owned();
+                    let email = user.claim("email").unwrap_or("?");
                     view! {
-                        <p>"You are logged in as " {email}</p>
+                        <p>{format!("You are logged in as {email}")}</p>
                         <Counter />
                         <form method="post" action="/logout"><button>"Logout"</button></form>
                     }
