@@ -21,5 +21,4 @@ mod request_id;
 mod revocation;
 mod session;
 mod static_files;
-mod upgrade;
 mod webhooks;

@@ -4,14 +4,16 @@
 //! application-wide revocation, the record of applied webhook deliveries, and the readiness
 //! ping.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+mod common;
+
+use std::{sync::Arc, time::Duration};
 
 use axum_oidc_sessions::store::{
     self, SessionControl, SessionStoreSettings, SetupError, Store, StoreLocation,
 };
-use serde_json::{json, Value};
+use common::{session_of, user_of};
+use serde_json::json;
 use testkit::TestRedis;
-use time::OffsetDateTime;
 use tower_sessions::{
     session::{Id, Record},
     SessionStore,
@@ -23,11 +25,6 @@ struct Subject {
     settings: SessionStoreSettings,
     _dir: tempfile::TempDir,
     redis: Option<TestRedis>,
-}
-
-/// The user of a session as [`session_of`] writes it (the app's own shape).
-fn user_of(data: &HashMap<String, Value>) -> Option<&str> {
-    data.get("auth.user")?.pointer("/claims/sub")?.as_str()
 }
 
 async fn open(settings: &SessionStoreSettings) -> Result<Store, SetupError> {
@@ -62,22 +59,6 @@ async fn subject(kind: &str) -> Subject {
         settings,
         _dir: dir,
         redis,
-    }
-}
-
-/// A logged-in session of `sub` ending in `secs`.
-fn session_of(sub: &str, secs: i64) -> Record {
-    Record {
-        id: Id::default(),
-        data: [
-            (
-                "auth.user".to_owned(),
-                json!({"claims": {"sub": sub}, "n": 1}),
-            ),
-            ("other".to_owned(), json!("kept")),
-        ]
-        .into(),
-        expiry_date: OffsetDateTime::now_utc() + time::Duration::seconds(secs),
     }
 }
 

@@ -4,18 +4,12 @@
 
 use std::time::Duration;
 
-use axum_oidc_sessions::{
-    oidc::session::user_of,
-    store::{open, SessionControl, SessionStoreSettings, StoreLocation},
-};
-use serde_json::json;
-use time::OffsetDateTime;
-use tower_sessions::{
-    session::{Id, Record},
-    SessionStore,
-};
+mod common;
 
-use crate::support::redis::TestRedis;
+use axum_oidc_sessions::store::{open, SessionControl, SessionStoreSettings, StoreLocation};
+use common::{session_of, user_of};
+use testkit::TestRedis;
+use tower_sessions::SessionStore;
 
 fn settings(location: StoreLocation) -> SessionStoreSettings {
     SessionStoreSettings {
@@ -25,22 +19,6 @@ fn settings(location: StoreLocation) -> SessionStoreSettings {
         previous_data_keys: Vec::new(),
         index_keys: vec![[2; 32]],
         max_sessions_per_user: 3,
-    }
-}
-
-/// A logged-in session of `sub` ending in `secs`.
-fn session_of(sub: &str, secs: i64) -> Record {
-    Record {
-        id: Id::default(),
-        data: [
-            (
-                "auth.user".to_owned(),
-                json!({"claims": {"sub": sub}, "n": 1}),
-            ),
-            ("other".to_owned(), json!("kept")),
-        ]
-        .into(),
-        expiry_date: OffsetDateTime::now_utc() + time::Duration::seconds(secs),
     }
 }
 
