@@ -10,6 +10,8 @@
 //!   rest) and indexed by user, so that all of a user's sessions can be revoked at once; plus
 //!   refresh leases and a record of the webhook deliveries applied
 //!   ([`store::SessionControl`]).
+//! - [`metrics`]: the names of the metrics recorded (through the `metrics` facade, feature
+//!   `server`) by this crate and by the app, in one list.
 //! - [`health`] (feature `server`): readiness (`/readyz`): a session store round trip and
 //!   what the app knows of the provider, as JSON.
 
@@ -18,6 +20,7 @@
 pub mod error;
 #[cfg(feature = "server")]
 pub mod health;
+pub mod metrics;
 #[cfg(feature = "server")]
 pub mod oidc;
 #[cfg(feature = "server")]
