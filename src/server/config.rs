@@ -5,7 +5,7 @@
 //! `WEBHOOK_SIGNING_SECRET` either (webhooks are then refused). A malformed variable stops
 //! start-up with one line naming the variable and the fix.
 
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use hkdf::Hkdf;
 use rand::RngCore;
@@ -78,6 +78,9 @@ pub struct Config {
     pub sessions: SessionStoreSettings,
     /// Longest time the server works on one request before it answers "try again".
     pub request_timeout: Duration,
+    /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`): a listener of its own, never the
+    /// public port. `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +91,7 @@ impl std::fmt::Debug for Config {
             .field("cookie_key", &"[redacted]")
             .field("sessions", &self.sessions.location)
             .field("request_timeout", &self.request_timeout)
+            .field("metrics_addr", &self.metrics_addr)
             .finish_non_exhaustive()
     }
 }
@@ -248,6 +252,17 @@ impl Config {
             });
         }
 
+        let metrics_addr = get("METRICS_ADDR")
+            .map(|addr| {
+                addr.parse::<SocketAddr>()
+                    .map_err(|e| ConfigError::Invalid {
+                        var: "METRICS_ADDR",
+                        reason: e.to_string(),
+                        fix: "Set METRICS_ADDR to an address and port for Prometheus to scrape, e.g. 127.0.0.1:9100, or unset it",
+                    })
+            })
+            .transpose()?;
+
         let auth = AuthSettings {
             issuer,
             client_id: normalize_client_id(
@@ -288,6 +303,7 @@ impl Config {
             webhook_secret_source,
             sessions,
             request_timeout,
+            metrics_addr,
         })
     }
 
@@ -459,6 +475,26 @@ mod tests {
             err.to_string().starts_with("APP_SECRET_KEY is not set."),
             "{err}"
         );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_metrics_addr_is_set() {
+        assert_eq!(config(&[], true).expect("valid").metrics_addr, None);
+        let c = config(&[("METRICS_ADDR", "127.0.0.1:9100")], true).expect("valid");
+        assert_eq!(
+            c.metrics_addr,
+            Some("127.0.0.1:9100".parse().expect("addr"))
+        );
+    }
+
+    #[test]
+    fn a_malformed_metrics_addr_stops_start_up_naming_the_variable() {
+        for bad in ["9100", "localhost:9100", "127.0.0.1", "127.0.0.1:99999"] {
+            let err = config(&[("METRICS_ADDR", bad)], true).expect_err("must fail");
+            let line = err.to_string();
+            assert!(line.starts_with("METRICS_ADDR is not valid ("), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
     }
 
     #[test]
