@@ -7,8 +7,8 @@
 //!
 //! An HTTP request is labelled with its route *template* (axum's `MatchedPath`, e.g.
 //! `/auth/logout`, never the path a client sent), so a client that sends random paths adds no
-//! series: a request that matched no route is `static` when a file answered it and
-//! `unmatched` when nothing did. Methods outside the standard ones are `other`.
+//! series: a request that matched no route is `static` when a file answered it (2xx, 3xx)
+//! and `unmatched` otherwise. Methods outside the standard ones are `other`.
 
 use std::{
     net::SocketAddr,
@@ -118,13 +118,12 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned());
     let response = next.run(request).await;
+    // No route: the static files answered, or nothing did (a 404, or a request refused
+    // before, such as a cross-site call to no server function).
     let route = route.unwrap_or_else(|| {
-        let label = if response.status() == StatusCode::NOT_FOUND {
-            "unmatched"
-        } else {
-            "static"
-        };
-        label.to_owned()
+        let status = response.status();
+        let served = status.is_success() || status.is_redirection();
+        if served { "static" } else { "unmatched" }.to_owned()
     });
     record_request(route, &method, response.status(), started);
     response

@@ -276,7 +276,9 @@ async fn delete_expired_sessions(sqlite: Sqlite, period: Duration) {
         ticker.tick().await;
         let deleted = match sqlite.delete_expired_sessions().await {
             Ok(expired) => {
-                crate::metrics::sessions_ended(crate::metrics::Ended::Expiry, expired);
+                if expired > 0 {
+                    crate::metrics::sessions_ended(crate::metrics::Ended::Expiry, expired);
+                }
                 sqlite
                     .delete_expired_rows()
                     .await
