@@ -9,8 +9,17 @@ use reqwest::StatusCode;
 use crate::{
     scrape::{app_with_metrics, moves, Metrics, Samples},
     serial,
-    support::{app::browser, refresh::RefreshGrant, webhook::deliver, EMAIL},
+    support::{
+        app::browser,
+        provider::USER_ID,
+        refresh::RefreshGrant,
+        webhook::{deliver, revoke_event, signature, SECRET},
+        EMAIL,
+    },
 };
+
+/// Just over half the life of a 4-second token: the next page refreshes it.
+const HALF_LIFE: Duration = Duration::from_millis(2100);
 
 /// The counters of what the login engine did (the HTTP and store counters are checked
 /// apart: they count every request and every round trip).
@@ -116,8 +125,7 @@ async fn each_step_of_a_session_moves_exactly_its_counters() {
         "the new session was written to SQLite"
     );
 
-    // Just over half the 4-second token's life: the next page refreshes it.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(HALF_LIFE).await;
     s.app.assert_logged_in_as(EMAIL).await;
     assert_eq!(grant.refreshed(), 1);
     let after_refresh = assert_moved(
@@ -186,6 +194,81 @@ async fn each_step_of_a_session_moves_exactly_its_counters() {
         };
         assert!(present, "{name} is listed but was not exported");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_its_replay_and_a_refused_refresh_count_their_outcomes() {
+    let _serial = serial().await;
+    let (s, metrics) = app_with_metrics().await;
+    let grant = RefreshGrant::mount(&s.provider, &s.key, 7200).await;
+    s.provider.set_token_lifetime(4);
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let logged_in = metrics.scrape().await;
+
+    let body = serde_json::to_vec(&revoke_event(USER_ID)).expect("json");
+    let signed = signature(SECRET, &body);
+    let applied = deliver(&s.app, &body, Some(&signed)).await;
+    assert_eq!(applied.status(), StatusCode::OK);
+    let revoke = r#"event="jwt.refresh-token.revoke""#;
+    let after_revocation = assert_moved(
+        &metrics,
+        &logged_in,
+        "revocation",
+        &[
+            (
+                &format!(r#"oidc_sessions_webhooks_total{{{revoke},outcome="applied"}}"#),
+                1.0,
+            ),
+            (
+                r#"oidc_sessions_sessions_ended_total{reason="webhook"}"#,
+                1.0,
+            ),
+        ],
+        None,
+    )
+    .await;
+    let replayed = deliver(&s.app, &body, Some(&signed)).await;
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
+    let after_replay = assert_moved(
+        &metrics,
+        &after_revocation,
+        "replay",
+        &[(
+            &format!(r#"oidc_sessions_webhooks_total{{{revoke},outcome="replay"}}"#),
+            1.0,
+        )],
+        None,
+    )
+    .await;
+
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let logged_in_again = metrics.scrape().await;
+    assert!(
+        logged_in_again.get("oidc_sessions_logins_completed_total")
+            > after_replay.get("oidc_sessions_logins_completed_total")
+    );
+    tokio::time::sleep(HALF_LIFE).await;
+    grant.revoke();
+    let page = s.app.get("/").await.text().await.expect("body");
+    assert!(page.contains(r#"data-testid="session-ended""#), "{page}");
+    assert_moved(
+        &metrics,
+        &logged_in_again,
+        "refused refresh",
+        &[
+            (r#"oidc_sessions_refreshes_total{outcome="refused"}"#, 1.0),
+            (
+                r#"oidc_sessions_sessions_ended_total{reason="refresh_refused"}"#,
+                1.0,
+            ),
+            (
+                r#"oidc_sessions_provider_requests_total{endpoint="token",outcome="refused"}"#,
+                1.0,
+            ),
+        ],
+        None,
+    )
+    .await;
 }
 
 /// Whether a scraped series name is one of [`ALL`] (histograms: with their suffixes).
