@@ -7,10 +7,10 @@ use axum_oidc_sessions::metrics::{self as names, ALL, HISTOGRAMS};
 use reqwest::StatusCode;
 
 use crate::{
-    scrape::{app_with_metrics, moves, Metrics, Samples},
+    scrape::{app_with_metrics, app_with_metrics_and, moves, Metrics, Samples},
     serial,
     support::{
-        app::browser,
+        app::{browser, spawn_app},
         provider::USER_ID,
         refresh::RefreshGrant,
         webhook::{deliver, revoke_event, signature, SECRET},
@@ -269,6 +269,29 @@ async fn a_revocation_its_replay_and_a_refused_refresh_count_their_outcomes() {
         None,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_is_counted_when_the_store_sweeps_it_out() {
+    let _serial = serial().await;
+    let (s, metrics) = app_with_metrics_and(&[("SESSION_TTL_SECS", "1")]).await;
+    assert_eq!(s.login().await.status(), StatusCode::FOUND);
+    let before = metrics.scrape().await;
+    // SQLite compares whole seconds.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The store sweeps expired sessions out when it opens, then every minute: a second app
+    // on the same file sweeps now.
+    let _second = spawn_app(s.app.settings.clone()).await;
+    let expired = r#"oidc_sessions_sessions_ended_total{reason="expiry"}"#;
+    let mut waited = Duration::ZERO;
+    while metrics.scrape().await.get(expired) == before.get(expired)
+        && waited < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+    assert_moved(&metrics, &before, "expiry", &[(expired, 1.0)], None).await;
+    assert_eq!(s.app.stored_sessions().await, 0);
 }
 
 /// Whether a scraped series name is one of [`ALL`] (histograms: with their suffixes).

@@ -12,7 +12,16 @@ use crate::support::{setup_with_vars, Setup};
 /// An app, against a provider the test controls, and its metrics listener: both read
 /// `METRICS_ADDR` from the same configuration (port 0: the system picks one).
 pub async fn app_with_metrics() -> (Setup, Metrics) {
-    let s = setup_with_vars(&[("METRICS_ADDR", "127.0.0.1:0")], |_| {}).await;
+    app_with_metrics_and(&[]).await
+}
+
+/// The same, the app reading `vars` too.
+pub async fn app_with_metrics_and(vars: &[(&'static str, &str)]) -> (Setup, Metrics) {
+    let vars: Vec<_> = [("METRICS_ADDR", "127.0.0.1:0")]
+        .into_iter()
+        .chain(vars.iter().copied())
+        .collect();
+    let s = setup_with_vars(&vars, |_| {}).await;
     let addr = metrics::start(&s.app.config())
         .await
         .expect("the metrics listener starts")

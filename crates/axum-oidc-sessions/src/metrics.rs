@@ -25,8 +25,10 @@ pub const LOGINS_FAILED_TOTAL: &str = "oidc_sessions_logins_failed_total";
 /// Logouts asked for, by `via`: `button` (the Logout button) or `front_channel` (the
 /// provider's logout page).
 pub const LOGOUTS_TOTAL: &str = "oidc_sessions_logouts_total";
-/// Sessions ended, by `reason`: `logout`, `expiry`, `refresh_refused`, `webhook` or
-/// `unreadable` (a stored session this release can never read, deleted).
+/// Sessions ended, by `reason`: `logout`, `expiry` (swept out by the SQLite and memory
+/// stores; Redis expires its keys unseen), `refresh_refused`, `webhook` (a user's revocation,
+/// or a session found written before an application-wide one) or `unreadable` (a stored
+/// session this release can never read, deleted).
 pub const SESSIONS_ENDED_TOTAL: &str = "oidc_sessions_sessions_ended_total";
 /// Token refreshes, by `outcome`: `refreshed`, `reused` (another request's refresh served
 /// this one), `refused` (the provider refused the refresh token: the session ends) or
