@@ -42,6 +42,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
 COPY . .
+# The commit the metrics' build info names (build.rs; .git stays out of the build context):
+#   docker build --build-arg GIT_COMMIT="$(git rev-parse --short HEAD)" .
+ARG GIT_COMMIT=unknown
 # target/ is a cache mount (kept between builds, absent from the image), so what the runtime
 # needs is copied out in the same step: the server, hash.txt (the hashed asset names the server
 # reads beside its binary, Cargo.toml's `hash-files`) and the site with its .gz/.br files.

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  APP_PORT, APP_URL, FUSIONAUTH_API_KEY, IDP_PORT, ISSUER, SCALED, SCALED_ACCESS_TOKEN_TTL_SECS,
-  SCALED_REFRESH_SKEW_SECS, chromiumPath,
+  APP_PORT, APP_URL, FUSIONAUTH_API_KEY, IDP_PORT, ISSUER, METRICS_PORT, SCALED,
+  SCALED_ACCESS_TOKEN_TTL_SECS, SCALED_REFRESH_SKEW_SECS, chromiumPath,
 } from './tests/support/env';
 
 const CI = !!process.env.CI;

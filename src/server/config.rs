@@ -8,7 +8,7 @@
 //! `WEBHOOK_SIGNING_SECRET` either (webhooks are then refused). A malformed variable stops
 //! start-up with one line naming the variable and the fix.
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 pub use axum_oidc_sessions::config::ConfigError;
 use axum_oidc_sessions::config::{OidcConfig, OidcConfigBuilder};
@@ -21,6 +21,9 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// Longest time the server works on one request before it answers "try again".
     pub request_timeout: Duration,
+    /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`): a listener of its own, never the
+    /// public port. `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
     /// Development values in use, which production must replace (logged at start-up).
     warnings: Vec<&'static str>,
 }
@@ -100,6 +103,17 @@ impl Config {
             });
         }
 
+        let metrics_addr = get("METRICS_ADDR")
+            .map(|addr| {
+                addr.parse::<SocketAddr>()
+                    .map_err(|e| ConfigError::Invalid {
+                        var: "METRICS_ADDR",
+                        reason: e.to_string(),
+                        fix: "Set METRICS_ADDR to an address and port for Prometheus to scrape, e.g. 127.0.0.1:9100, or unset it",
+                    })
+            })
+            .transpose()?;
+
         let mut warnings = Vec::new();
         if get("APP_SECRET_KEY").is_none() {
             warnings.push(
@@ -131,6 +145,7 @@ impl Config {
         Ok(Self {
             oidc,
             request_timeout,
+            metrics_addr,
             warnings,
         })
     }
@@ -190,6 +205,26 @@ mod tests {
             err.to_string().starts_with("APP_SECRET_KEY is not set."),
             "{err}"
         );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_metrics_addr_is_set() {
+        assert_eq!(config(&[], true).expect("valid").metrics_addr, None);
+        let c = config(&[("METRICS_ADDR", "127.0.0.1:9100")], true).expect("valid");
+        assert_eq!(
+            c.metrics_addr,
+            Some("127.0.0.1:9100".parse().expect("addr"))
+        );
+    }
+
+    #[test]
+    fn a_malformed_metrics_addr_stops_start_up_naming_the_variable() {
+        for bad in ["9100", "localhost:9100", "127.0.0.1", "127.0.0.1:99999"] {
+            let err = config(&[("METRICS_ADDR", bad)], true).expect_err("must fail");
+            let line = err.to_string();
+            assert!(line.starts_with("METRICS_ADDR is not valid ("), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
     }
 
     #[test]

@@ -131,7 +131,10 @@ where
             return Box::pin(inner.call(request));
         }
         if let Some(page) = cache.page.get() {
+            let started = std::time::Instant::now();
             let response = page.response(&cache.policy);
+            // The router's metrics layer never sees this request.
+            super::metrics::record_request("/".into(), &Method::GET, StatusCode::OK, started);
             return Box::pin(std::future::ready(Ok(response)));
         }
         let rendering = GuestRendering::default();

@@ -4,6 +4,7 @@ pub mod config;
 mod error_pages;
 pub mod guest_cache;
 pub mod logging;
+pub mod metrics;
 pub(crate) mod security;
 mod static_files;
 
@@ -55,6 +56,14 @@ pub enum StartupError {
     },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(String),
+    #[error("cannot listen on {addr} for metrics: {source}. Stop what uses the port or change METRICS_ADDR")]
+    MetricsBind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Shared state of the axum router.
@@ -100,6 +109,7 @@ async fn serve() -> Result<(), StartupError> {
         .leptos_options;
     static_files::hash_files_from_build(&mut leptos_options);
     let addr = leptos_options.site_addr;
+    metrics::start(&config).await?;
     let app = app(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -205,6 +215,7 @@ pub async fn app(
             pages,
             error_pages::page_for_bare_errors,
         ))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         // Outermost in the router, so the access line names the route of every answer.
         .layer(axum::middleware::from_fn(logging::record_route))
         .with_state(state);

@@ -62,6 +62,28 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// The kind as a fixed snake_case name: the `kind` label of the failed-logins metric.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::ProviderRejected => "provider_rejected",
+            Self::NoLoginInProgress => "no_login_in_progress",
+            Self::StateMismatch => "state_mismatch",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::LoginExpired => "login_expired",
+            Self::MissingCode => "missing_code",
+            Self::CodeRejected => "code_rejected",
+            Self::NonceMismatch => "nonce_mismatch",
+            Self::InvalidIdToken => "invalid_id_token",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::ProviderBadResponse => "provider_bad_response",
+            Self::SessionStore => "session_store",
+            Self::CrossSiteRequest => "cross_site_request",
+            Self::Timeout => "timeout",
+            Self::Unexpected => "unexpected",
+        }
+    }
+
     /// The HTTP status of the page that shows this error.
     pub fn status(self) -> u16 {
         match self {

@@ -41,6 +41,8 @@
 //!   leases ([`store::SessionControl`]).
 //! - [`health`]: readiness as JSON.
 //! - `leptos` (features `leptos`, `leptos-ssr`): the server functions Leptos pages call.
+//! - [`metrics`]: the names of the metrics recorded (through the `metrics` facade) by this
+//!   crate and by the app, in one list.
 
 #![deny(missing_docs)]
 
@@ -52,6 +54,7 @@ pub mod error;
 pub mod extract;
 #[cfg(feature = "server")]
 pub mod health;
+pub mod metrics;
 #[cfg(feature = "server")]
 mod key_rotation;
 #[cfg(feature = "server")]

@@ -29,6 +29,9 @@ export const APP_PORT = SCALED ? 3000 : Number(process.env.E2E_APP_PORT ?? 3300)
 export const IDP_PORT = Number(process.env.E2E_IDP_PORT ?? 9911);
 export const APP_URL = `http://localhost:${APP_PORT}`;
 export const ISSUER = `http://localhost:${IDP_PORT}`;
+/** The single app process's metrics listener (METRICS_ADDR): never on the app's own port. */
+export const METRICS_PORT = Number(process.env.E2E_METRICS_PORT ?? 9310);
+export const METRICS_URL = `http://127.0.0.1:${METRICS_PORT}/metrics`;
 /** The scaled topology's replicas, each reached directly (the browser's cookies are per host,
  * not per port, so the session cookie set through the load balancer reaches both). */
 export const REPLICA_URLS = ['http://localhost:3101', 'http://localhost:3102'] as const;

@@ -26,7 +26,7 @@ use super::{
     session::{AuthSession, LoggedInUser},
     settings::AuthSettings,
 };
-use crate::{error::AuthError, store::SessionControl};
+use crate::{error::AuthError, metrics, store::SessionControl};
 
 pub use crate::callback::CallbackParams;
 
@@ -75,6 +75,19 @@ impl AuthService {
         cookies: &Cookies,
         return_to: Option<&str>,
     ) -> Result<Url, AuthError> {
+        let started = self.begin_login(cookies, return_to).await;
+        match started {
+            Ok(_) => metrics::login_started(),
+            Err(e) => metrics::login_failed(e),
+        }
+        started
+    }
+
+    async fn begin_login(
+        &self,
+        cookies: &Cookies,
+        return_to: Option<&str>,
+    ) -> Result<Url, AuthError> {
         let metadata = self.provider.metadata().await?;
         let client = self.provider.client(&metadata);
         let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
@@ -117,6 +130,19 @@ impl AuthService {
         cookies: &Cookies,
         params: CallbackParams,
     ) -> Result<String, AuthError> {
+        let finished = self.complete_login(session, cookies, params).await;
+        if let Err(e) = finished {
+            metrics::login_failed(e);
+        }
+        finished
+    }
+
+    async fn complete_login(
+        &self,
+        session: &AuthSession,
+        cookies: &Cookies,
+        params: CallbackParams,
+    ) -> Result<String, AuthError> {
         let lookup = match params.state.as_deref() {
             Some(state) => self.pending_logins().take(cookies, state),
             None => Lookup::Nothing,
@@ -153,6 +179,8 @@ impl AuthService {
 
         let user = self.redeem(code, &pending).await?;
         session.complete_login(&user).await?;
+        // Not counted: a callback that only sends an already logged-in user home.
+        metrics::login_completed();
         tracing::info!(sub = ?user.claims.get("sub"), "login completed");
         Ok(pending.return_to)
     }
@@ -213,23 +241,24 @@ impl AuthService {
     ) -> Result<LoggedInUser, AuthError> {
         let metadata = self.provider.metadata().await?;
         let client = self.provider.client(&metadata);
-        let token_response = client
+        let request = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| {
                 tracing::error!(error = %e, "the provider advertises no token endpoint");
                 AuthError::ProviderBadResponse
             })?
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-            .request_async(self.provider.http())
-            .await
-            .map_err(|e| {
-                // A refused code is the browser's problem, not the provider's.
-                if !matches!(e, RequestTokenError::ServerResponse(_)) {
-                    self.provider
-                        .failed(format!("token request: {}", error_chain(&e)));
-                }
-                token_error(e)
-            })?;
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
+        let asked = std::time::Instant::now();
+        let answer = request.request_async(self.provider.http()).await;
+        metrics::provider_request("token", token_outcome(&answer), asked);
+        let token_response = answer.map_err(|e| {
+            // A refused code is the browser's problem, not the provider's.
+            if !matches!(e, RequestTokenError::ServerResponse(_)) {
+                self.provider
+                    .failed(format!("token request: {}", error_chain(&e)));
+            }
+            token_error(e)
+        })?;
         self.provider.answered();
 
         let Some(id_token) = token_response.id_token() else {
@@ -386,6 +415,21 @@ fn token_error<RE: std::error::Error + 'static>(
             tracing::error!(error = %error_chain(&error), "token response is invalid");
             AuthError::ProviderBadResponse
         }
+    }
+}
+
+/// A token request's result as the `outcome` of the provider-requests metric.
+pub(super) fn token_outcome<T, RE: std::error::Error + 'static>(
+    answer: &Result<
+        T,
+        RequestTokenError<RE, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
+    >,
+) -> &'static str {
+    match answer {
+        Ok(_) => "ok",
+        Err(RequestTokenError::ServerResponse(_)) => "refused",
+        Err(RequestTokenError::Request(_)) => "unavailable",
+        Err(RequestTokenError::Parse(_, _) | RequestTokenError::Other(_)) => "bad_response",
     }
 }
 

@@ -23,18 +23,23 @@ use tower_sessions::Session;
 use url::Url;
 
 use super::{flow::AuthService, session::AuthSession};
+use crate::metrics;
 
 impl AuthService {
     /// The Logout button: ends the local session whatever state it is in (missing,
     /// unreadable, or the store down), expires the session cookie, and returns FusionAuth's
     /// end-session URL (with `id_token_hint` when the session still knew the user).
     pub async fn logout(&self, session: Option<&AuthSession>, cookies: &Cookies) -> Url {
+        metrics::logout("button");
         let user = match session {
             Some(session) => session.end().await,
             None => None,
         };
         match &user {
-            Some(user) => tracing::info!(sub = ?user.claims.get("sub"), "logged out locally"),
+            Some(user) => {
+                metrics::sessions_ended(metrics::Ended::Logout, 1);
+                tracing::info!(sub = ?user.claims.get("sub"), "logged out locally");
+            }
             None => {
                 tracing::info!("logout without a readable local session: ending the provider's")
             }
@@ -124,7 +129,9 @@ pub async fn front_channel_logout(
         )
             .into_response();
     }
+    metrics::logout("front_channel");
     if let Some(user) = AuthSession::new(session).end().await {
+        metrics::sessions_ended(metrics::Ended::Logout, 1);
         tracing::info!(sub = ?user.claims.get("sub"), "logged out by the provider's logout page");
         auth.expire_session_cookie(&cookies);
     }

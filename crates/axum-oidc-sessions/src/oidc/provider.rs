@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
 use super::settings::AuthSettings;
-use crate::error::AuthError;
+use crate::{error::AuthError, metrics};
 
 /// Discovery fields the app reads beyond the core ones and RP-initiated logout's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -247,12 +247,14 @@ impl Provider {
             tracing::error!(error = %e, "ISSUER is not a valid issuer URL");
             AuthError::Unexpected
         })?;
-        let discovered = ProviderMetadata::discover_async(issuer, &self.http)
-            .await
-            .map_err(|e| {
-                self.failed(format!("discovery: {}", error_chain(&e)));
-                discovery_error(&self.settings.issuer, e)
-            })?;
+        // Discovery fetches the JWKS too: one `discovery` request in the metrics.
+        let asked = Instant::now();
+        let answer = ProviderMetadata::discover_async(issuer, &self.http).await;
+        metrics::provider_request("discovery", fetch_outcome(&answer), asked);
+        let discovered = answer.map_err(|e| {
+            self.failed(format!("discovery: {}", error_chain(&e)));
+            discovery_error(&self.settings.issuer, e)
+        })?;
         self.fetched(true);
         tracing::info!(issuer = %self.settings.issuer, keys = discovered.jwks().keys().len(), "discovered the identity provider");
         Ok(discovered)
@@ -283,16 +285,17 @@ impl Provider {
             return Ok(current);
         }
         state.jwks_refetched = Some(Instant::now());
-        let jwks = CoreJsonWebKeySet::fetch_async(current.jwks_uri(), &self.http)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %error_chain(&e), "JWKS refetch failed");
-                self.failed(format!("JWKS: {}", error_chain(&e)));
-                match e {
-                    DiscoveryError::Request(_) => AuthError::ProviderUnavailable,
-                    _ => AuthError::ProviderBadResponse,
-                }
-            })?;
+        let asked = Instant::now();
+        let answer = CoreJsonWebKeySet::fetch_async(current.jwks_uri(), &self.http).await;
+        metrics::provider_request("jwks", fetch_outcome(&answer), asked);
+        let jwks = answer.map_err(|e| {
+            tracing::error!(error = %error_chain(&e), "JWKS refetch failed");
+            self.failed(format!("JWKS: {}", error_chain(&e)));
+            match e {
+                DiscoveryError::Request(_) => AuthError::ProviderUnavailable,
+                _ => AuthError::ProviderBadResponse,
+            }
+        })?;
         tracing::info!(keys = jwks.keys().len(), "refetched the provider's JWKS");
         self.fetched(false);
         let updated = Arc::new(current.as_ref().clone().set_jwks(jwks));
@@ -310,6 +313,18 @@ impl Provider {
             )),
         )
         .set_redirect_uri(RedirectUrl::from_url(self.settings.redirect_uri.clone()))
+    }
+}
+
+/// A discovery or JWKS fetch's result as the `outcome` of the provider-requests metric.
+fn fetch_outcome<T>(
+    answer: &Result<T, DiscoveryError<HttpClientError<reqwest::Error>>>,
+) -> &'static str {
+    match answer {
+        Ok(_) => "ok",
+        Err(DiscoveryError::Request(_)) => "unavailable",
+        Err(DiscoveryError::Response(status, _, _)) if status.is_server_error() => "unavailable",
+        Err(_) => "bad_response",
     }
 }
 

@@ -30,11 +30,11 @@ use openidconnect::{
 use tracing::Instrument;
 
 use super::{
-    flow::{now, AuthService},
+    flow::{now, token_outcome, AuthService},
     provider::error_chain,
     session::{AuthSession, LoggedInUser},
 };
-use crate::{error::AuthError, store::Lease};
+use crate::{error::AuthError, metrics, store::Lease};
 
 /// How often a request waiting for another's refresh looks again.
 const WAIT_STEP: Duration = Duration::from_millis(25);
@@ -82,7 +82,8 @@ impl AuthService {
         let Some(id) = session.id() else {
             return Ok(Viewer::User(user));
         };
-        let give_up = Instant::now() + self.lease_ttl();
+        let waiting = Instant::now();
+        let give_up = waiting + self.lease_ttl();
         loop {
             let lease = match self
                 .control
@@ -96,6 +97,7 @@ impl AuthService {
                 }
             };
             if let Some(lease) = lease {
+                metrics::lease_waited(waiting);
                 // A task of its own: dropping this request must not drop the rotated token.
                 // In the request's span, so that its log lines carry the request's id.
                 let refresh = self.clone().refresh_holding(session.clone(), lease);
@@ -109,11 +111,19 @@ impl AuthService {
             tokio::time::sleep(WAIT_STEP).await;
             session.reload().await?;
             match session.user().await? {
-                None => return Ok(Viewer::SessionEnded),
-                Some(fresh) if !self.needs_refresh(&fresh) => return Ok(Viewer::User(fresh)),
+                None => {
+                    metrics::lease_waited(waiting);
+                    return Ok(Viewer::SessionEnded);
+                }
+                Some(fresh) if !self.needs_refresh(&fresh) => {
+                    metrics::lease_waited(waiting);
+                    metrics::refresh("reused");
+                    return Ok(Viewer::User(fresh));
+                }
                 Some(stale)
                     if Instant::now() >= give_up || self.provider.token_endpoint_failing() =>
                 {
+                    metrics::lease_waited(waiting);
                     return Ok(Viewer::User(stale));
                 }
                 Some(_) => {}
@@ -171,6 +181,7 @@ impl AuthService {
             return Ok(Viewer::SessionEnded);
         };
         if !self.needs_refresh(&user) {
+            metrics::refresh("reused");
             return Ok(Viewer::User(user));
         }
         let Some(refresh_token) = user.refresh_token.clone() else {
@@ -178,19 +189,25 @@ impl AuthService {
         };
         let refreshed = match self.redeem_refresh_token(&user, refresh_token).await {
             Ok(Redeemed::Verified(refreshed)) => {
+                metrics::refresh("refreshed");
                 tracing::info!(sub = ?refreshed.claims.get("sub"), "tokens refreshed");
                 refreshed
             }
             Ok(Redeemed::Unverified(kept)) => {
+                metrics::refresh("provider_failed");
                 self.provider.token_endpoint_failed();
                 kept
             }
             Err(RefreshFailure::Refused) => {
-                session.end().await;
+                metrics::refresh("refused");
+                if session.end().await.is_some() {
+                    metrics::sessions_ended(metrics::Ended::RefreshRefused, 1);
+                }
                 tracing::info!(sub = ?user.claims.get("sub"), "refresh token refused: session ended");
                 return Ok(Viewer::SessionEnded);
             }
             Err(RefreshFailure::Failed) => {
+                metrics::refresh("provider_failed");
                 self.provider.token_endpoint_failed();
                 return Ok(Viewer::User(user));
             }
@@ -247,15 +264,15 @@ impl AuthService {
             .await
             .map_err(|_| RefreshFailure::Failed)?;
         let client = self.provider.client(&metadata);
-        let response = client
-            .exchange_refresh_token(&RefreshToken::new(refresh_token.clone()))
-            .map_err(|e| {
-                tracing::error!(error = %e, "the provider advertises no token endpoint");
-                RefreshFailure::Failed
-            })?
-            .request_async(self.provider.http())
-            .await
-            .map_err(refresh_error)?;
+        let presented = RefreshToken::new(refresh_token.clone());
+        let request = client.exchange_refresh_token(&presented).map_err(|e| {
+            tracing::error!(error = %e, "the provider advertises no token endpoint");
+            RefreshFailure::Failed
+        })?;
+        let asked = Instant::now();
+        let answer = request.request_async(self.provider.http()).await;
+        metrics::provider_request("token", token_outcome(&answer), asked);
+        let response = answer.map_err(refresh_error)?;
         self.provider.answered();
 
         // From here on the old refresh token is spent (OneTimeUse): keep the new one, whatever

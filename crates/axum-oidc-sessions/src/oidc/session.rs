@@ -98,8 +98,13 @@ impl AuthSession {
                     tracing::info!(?schema, "a session written by a newer release: no session for this request, left in the store");
                 } else {
                     tracing::warn!(error = %e, "stored session has a shape this release no longer reads: dropping it");
-                    if let Err(e) = self.0.flush().await {
-                        tracing::warn!(error = %e, "could not delete the unreadable session");
+                    match self.0.flush().await {
+                        Ok(()) => {
+                            crate::metrics::sessions_ended(crate::metrics::Ended::Unreadable, 1)
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not delete the unreadable session")
+                        }
                     }
                 }
                 Ok(None)

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::flow::AuthService;
-use crate::store::StoreUnavailable;
+use crate::{metrics, store::StoreUnavailable};
 
 /// The header that carries FusionAuth's signature of a webhook.
 pub const SIGNATURE_HEADER: &str = "x-fusionauth-signature-jwt";
@@ -78,51 +78,70 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (event, outcome, status) = deliver(&auth, &headers, &body).await;
+    metrics::webhook(event, outcome);
+    status.into_response()
+}
+
+/// Checks and applies a delivery: its event type (a metrics label: `unknown` until the
+/// body is trusted and read), its outcome, and the status to answer.
+async fn deliver(
+    auth: &AuthService,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (&'static str, &'static str, StatusCode) {
     let Some(secret) = auth.settings().webhook_secret.as_ref() else {
         tracing::warn!("a webhook arrived but WEBHOOK_SIGNING_SECRET is not set: refused");
-        return StatusCode::NOT_FOUND.into_response();
+        return ("unknown", "disabled", StatusCode::NOT_FOUND);
     };
     let previous = auth.settings().previous_webhook_secret.as_ref();
-    if let Err(why) = verify(std::iter::once(secret).chain(previous), &headers, &body) {
+    if let Err(why) = verify(std::iter::once(secret).chain(previous), headers, body) {
         tracing::warn!(why, "webhook refused");
-        return StatusCode::UNAUTHORIZED.into_response();
+        return ("unknown", "bad_signature", StatusCode::UNAUTHORIZED);
     }
-    let envelope: Envelope = match serde_json::from_slice(&body) {
+    let envelope: Envelope = match serde_json::from_slice(body) {
         Ok(envelope) => envelope,
         Err(e) => {
             tracing::warn!(error = %e, "signed webhook with an unreadable body");
-            return StatusCode::BAD_REQUEST.into_response();
+            return ("unknown", "bad_request", StatusCode::BAD_REQUEST);
         }
     };
     let event = envelope.event;
+    let label = metrics::webhook_event(&event.kind);
+    let stale = (label, "stale", StatusCode::UNAUTHORIZED);
     // FusionAuth dates every event. Without a date the age check cannot run, and the event
     // could be replayed once its replay record has expired.
     let Some(created) = event.create_instant else {
         tracing::warn!(event = %event.kind, "webhook without createInstant: refused");
-        return StatusCode::UNAUTHORIZED.into_response();
+        return stale;
     };
     let age_ms = super::flow::now().saturating_mul(1000) - created;
     if age_ms > REPLAY_WINDOW.as_millis() as i64 {
         tracing::warn!(event = %event.kind, age_secs = age_ms / 1000, "webhook too old: refused");
-        return StatusCode::UNAUTHORIZED.into_response();
+        return stale;
     }
     // An event dated ahead of our clock would outlive its replay record: clocks differ by
     // moments, not hours.
     if -age_ms > FUTURE_SKEW.as_millis() as i64 {
         tracing::warn!(event = %event.kind, ahead_secs = -age_ms / 1000, "webhook dated in the future: refused");
-        return StatusCode::UNAUTHORIZED.into_response();
+        return stale;
     }
+    let store_down = |e: StoreUnavailable| {
+        // FusionAuth reports the failed delivery; the event is not lost on our side silently.
+        tracing::error!(error = %e, "webhook could not be applied");
+        (label, "store_down", StatusCode::SERVICE_UNAVAILABLE)
+    };
     // A body counts as delivered once its action took effect: FusionAuth retries a failed
     // delivery with the same bytes, and that retry must be applied, not refused as a replay.
     let delivery = format!(
         "webhook:{}",
-        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body))
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
     );
     match auth.control.was_applied(&delivery).await {
         Ok(false) => {}
         Ok(true) => {
             tracing::warn!(event = %event.kind, "webhook replayed: refused");
-            return StatusCode::UNAUTHORIZED.into_response();
+            return (label, "replay", StatusCode::UNAUTHORIZED);
         }
         Err(e) => return store_down(e),
     }
@@ -132,7 +151,7 @@ pub async fn receive(
         Action::EndAll => auth.control.end_all_sessions().await.map(|()| None),
         Action::Ignore => {
             tracing::debug!(event = %event.kind, "webhook event ignored");
-            return StatusCode::OK.into_response();
+            return (label, "ignored", StatusCode::OK);
         }
     };
     let ended = match ended {
@@ -141,6 +160,7 @@ pub async fn receive(
     };
     match ended {
         Some(count) => {
+            metrics::sessions_ended(metrics::Ended::Webhook, count as u64);
             tracing::info!(event = %event.kind, sessions = count, "sessions ended by FusionAuth")
         }
         None => tracing::info!(event = %event.kind, "every session ended by FusionAuth"),
@@ -150,17 +170,11 @@ pub async fn receive(
         .mark_applied(&delivery, REPLAY_WINDOW + FUTURE_SKEW)
         .await
     {
-        Ok(()) => StatusCode::OK.into_response(),
+        Ok(()) => (label, "applied", StatusCode::OK),
         // Applied, but a replay could not be recognised: FusionAuth retries, which applies
         // the same revocation again, harmlessly.
         Err(e) => store_down(e),
     }
-}
-
-fn store_down(e: StoreUnavailable) -> Response {
-    // FusionAuth reports the failed delivery; the event is not lost on our side silently.
-    tracing::error!(error = %e, "webhook could not be applied");
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
 
 /// The signature JWT is valid for one of `secrets` (`WEBHOOK_SIGNING_SECRET`, and while

@@ -84,7 +84,12 @@ impl Backend for Memory {
         state.writes += 1;
         if state.writes.is_multiple_of(SWEEP_EVERY) {
             let now = now();
+            let before = state.sessions.len();
             state.sessions.retain(|_, (_, expiry)| *expiry > now);
+            let expired = before - state.sessions.len();
+            if expired > 0 {
+                crate::metrics::sessions_ended(crate::metrics::Ended::Expiry, expired as u64);
+            }
             state.index.retain(|_, entries| {
                 entries.retain(|(expiry, _)| *expiry > now);
                 !entries.is_empty()

@@ -16,6 +16,7 @@
 mod backend;
 mod control;
 mod memory;
+mod metered;
 mod redis;
 mod sealed;
 mod settings;
@@ -31,8 +32,10 @@ use tower_sessions::{
     session_store, SessionStore,
 };
 
+use crate::metrics;
 use backend::{Backend, SessionWrite, Write};
 pub use control::{Lease, SessionControl, StoreUnavailable};
+use metered::Metered;
 pub use redis::{parse_url as parse_redis_url, MIN_VERSION as MIN_REDIS_VERSION};
 pub use sealed::{OpenError, Sealer};
 pub use settings::{SessionStoreSettings, StoreLocation};
@@ -91,18 +94,20 @@ impl std::fmt::Debug for Store {
 pub async fn open(settings: &SessionStoreSettings, user_of: UserOf) -> Result<Store, SetupError> {
     let (backend, name): (Box<dyn Backend>, _) = match &settings.location {
         StoreLocation::Sqlite(path) => (
-            Box::new(sqlite::open(path, settings.cleanup_interval).await?),
+            Box::new(Metered(
+                sqlite::open(path, settings.cleanup_interval).await?,
+            )),
             "SQLite",
         ),
         StoreLocation::Redis(url) => (
-            Box::new(
+            Box::new(Metered(
                 redis::Redis::connect(url)
                     .await
                     .map_err(SetupError::Redis)?,
-            ),
+            )),
             "Redis",
         ),
-        StoreLocation::Memory => (Box::<memory::Memory>::default(), "memory"),
+        StoreLocation::Memory => (Box::new(Metered(memory::Memory::default())), "memory"),
     };
     Ok(Store {
         inner: Arc::new(Inner {
@@ -136,8 +141,10 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
 enum Unusable {
     /// Sealed with a key this server does not have: left for the replicas that have it.
     ForeignKey,
-    /// Provably garbage, or revoked: deleted.
+    /// Provably garbage: deleted.
     Garbage(String),
+    /// Written before an application-wide revocation: deleted.
+    Revoked,
 }
 
 impl Store {
@@ -199,9 +206,7 @@ impl Store {
             .and_then(serde_json::Value::as_u64)
             .unwrap_or(0);
         if written_in < epoch {
-            return Err(Unusable::Garbage(
-                "revoked by an application-wide revocation".into(),
-            ));
+            return Err(Unusable::Revoked);
         }
         Ok(record)
     }
@@ -244,9 +249,17 @@ impl SessionStore for Store {
             Err(Unusable::ForeignKey) => Err(session_store::Error::Decode(
                 OpenError::UnknownKey.to_string(),
             )),
-            Err(Unusable::Garbage(why)) => {
+            Err(unusable) => {
+                let (why, reason) = match unusable {
+                    Unusable::Garbage(why) => (why, metrics::Ended::Unreadable),
+                    _ => (
+                        "revoked by an application-wide revocation".to_owned(),
+                        metrics::Ended::Webhook,
+                    ),
+                };
                 tracing::warn!(why, "stored session is not usable: deleting it");
                 self.delete(session_id).await?;
+                metrics::sessions_ended(reason, 1);
                 Ok(None)
             }
         }

@@ -14,7 +14,6 @@ use sqlx::{
     SqliteConnection, SqlitePool,
 };
 use time::OffsetDateTime;
-use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use super::{
@@ -36,8 +35,6 @@ const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug)]
 pub struct Sqlite {
-    /// tower-sessions' store, for its table and its expired-session cleanup.
-    store: SqliteStore,
     pool: SqlitePool,
     leases: std::sync::Arc<LocalLeases>,
 }
@@ -172,6 +169,17 @@ impl Backend for Sqlite {
 }
 
 impl Sqlite {
+    /// Deletes the expired sessions (as tower-sessions' `delete_expired` does, counting them
+    /// for the metrics: expiry is the one ending the store alone sees).
+    async fn delete_expired_sessions(&self) -> Result<u64, sqlx::Error> {
+        Ok(
+            sqlx::query("delete from tower_sessions where datetime(expiry_date) < datetime('now')")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// Drops what has expired from the app's own tables.
     async fn delete_expired_rows(&self) -> Result<(), sqlx::Error> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -250,7 +258,6 @@ pub async fn open(path: &Path, cleanup_every: Duration) -> Result<Sqlite, SetupE
         sqlx::query(migration).execute(&pool).await.map_err(error)?;
     }
     let sqlite = Sqlite {
-        store,
         pool,
         leases: Default::default(),
     };
@@ -267,11 +274,16 @@ async fn delete_expired_sessions(sqlite: Sqlite, period: Duration) {
     let mut failing = false;
     loop {
         ticker.tick().await;
-        let deleted = match sqlite.store.delete_expired().await {
-            Ok(()) => sqlite
-                .delete_expired_rows()
-                .await
-                .map_err(|e| e.to_string()),
+        let deleted = match sqlite.delete_expired_sessions().await {
+            Ok(expired) => {
+                if expired > 0 {
+                    crate::metrics::sessions_ended(crate::metrics::Ended::Expiry, expired);
+                }
+                sqlite
+                    .delete_expired_rows()
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             Err(e) => Err(e.to_string()),
         };
         match deleted {
