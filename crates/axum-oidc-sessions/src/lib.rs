@@ -2,30 +2,23 @@
 //! sealed sessions in SQLite, Redis or memory, token refresh under a lease that replicas
 //! share, logout both ways, and FusionAuth's signed revocation webhooks.
 //!
+//! The quick start of the README (compiled, not run):
+//!
 //! ```no_run
 //! use axum::{routing::get, Router};
-//! use axum_oidc_sessions::{config::OidcConfig, oidc::refresh::Viewer, OidcSessions};
+//! use axum_oidc_sessions::{config::OidcConfigBuilder, oidc::refresh::Viewer, OidcSessions};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = OidcConfig::builder()
-//!     .issuer("http://localhost:9011")
-//!     .client("e9fdb985-9173-4e01-9d73-ac2d60d1dc8e", "the client secret")
-//!     .app_url("http://localhost:3000")
-//!     .secret_key(std::env::var("APP_SECRET_KEY")?)
-//!     .build()?;
-//! let auth = OidcSessions::new(config).await?;
-//! let app = Router::new()
-//!     .route("/", get(|viewer: Viewer| async move {
-//!         match viewer {
-//!             Viewer::User(user) => format!("Hello {}", user.claims["email"]),
-//!             _ => "Hello guest: /login".to_owned(),
-//!         }
-//!     }))
-//!     .merge(auth.routes())
-//!     .layer(auth.layer());
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
-//! # Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // ISSUER, CLIENT_ID, CLIENT_SECRET, APP_URL, APP_SECRET_KEY (see Configuration)
+//!     let auth = OidcSessions::new(OidcConfigBuilder::from_env()?.build()?).await?;
+//!     let home = |viewer: Viewer| async move { match viewer {
+//!         Viewer::User(user) => format!("Hello {}", user.claim("email").unwrap_or("?")),
+//!         _ => "Hello guest: log in at /login".to_owned() } };
+//!     let app = Router::new().route("/", get(home)).merge(auth.routes()).layer(auth.layer());
+//!     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await?;
+//!     Ok(())
+//! }
 //! ```
 //!
 //! - [`config`]: [`OidcConfig`](config::OidcConfig) and its builder (and `from_env`, feature
@@ -54,11 +47,11 @@ pub mod error;
 pub mod extract;
 #[cfg(feature = "server")]
 pub mod health;
-pub mod metrics;
 #[cfg(feature = "server")]
 mod key_rotation;
 #[cfg(feature = "server")]
 pub mod layer;
+pub mod metrics;
 // The `#[server]` macro generates a struct per function whose fields take no docs.
 #[cfg(feature = "leptos")]
 #[allow(missing_docs)]
