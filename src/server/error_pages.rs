@@ -101,7 +101,8 @@ fn render(stylesheet: &str, status: u16, title: &'static str, message: &'static 
 
     let owner = Owner::new();
     let body = owner.with(|| {
-        provide_context(RequestUrl::new("/"));
+        // No page of the site: no link in the header is marked as the current page.
+        provide_context(RequestUrl::new("/error"));
         view! {
             <Router>
                 <Header />
