@@ -46,6 +46,8 @@ const SINGLE_APP = {
     SESSION_DB,
     APP_SECRET_KEY,
     RUST_LOG: APP_LOG_FILTER,
+    // Prometheus's listener, apart from the app's port (tests/metrics.spec.ts scrapes it).
+    METRICS_ADDR: `127.0.0.1:${METRICS_PORT}`,
   },
   reuseExistingServer: !CI,
   timeout: 60_000,

@@ -1,6 +1,8 @@
 // The metrics an operator alerts on, as a real browser moves them: one login in Chromium moves
 // the login counters by exactly one and the callback is counted under its route template; the
 // scrape after it is kept as an attachment (test-results/…/metrics.txt).
+import { writeFile } from 'node:fs/promises';
+
 import { expect, test, type APIRequestContext } from '@playwright/test';
 
 import { APP_URL, METRICS_URL, SCALED } from './support/env';
@@ -30,7 +32,8 @@ test('a login in the browser moves the login counters by one, by route template'
   expect(after).toMatch(/^oidc_sessions_http_requests_total\{[^}]*route="\/callback"[^}]*status="302"/m);
   // Never a path with its query (the callback's carries the code), never the session cookie.
   expect(after).not.toMatch(/code=|state=|fa_leptos_session/);
-  await testInfo.attach('metrics.txt', { body: after, contentType: 'text/plain' });
+  await writeFile(testInfo.outputPath('metrics.txt'), after);
+  await testInfo.attach('metrics.txt', { path: testInfo.outputPath('metrics.txt'), contentType: 'text/plain' });
 });
 
 test('the metrics are not on the public port', async ({ request }) => {
