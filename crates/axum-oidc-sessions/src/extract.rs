@@ -8,9 +8,11 @@ use http::{request::Parts, StatusCode};
 use tower_cookies::Cookies;
 use tower_sessions::Session;
 
+/// Who is at the browser (also `oidc::refresh::Viewer`): an extractor.
+pub use crate::oidc::refresh::Viewer;
 use crate::{
     error::AuthError,
-    oidc::{refresh::Viewer, session::AuthSession, session::LoggedInUser},
+    oidc::{session::AuthSession, session::LoggedInUser},
     routes::redirect,
     OidcSessions,
 };

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
-//! use axum_oidc_sessions::{config::OidcConfigBuilder, oidc::refresh::Viewer, OidcSessions};
+//! use axum_oidc_sessions::{config::OidcConfigBuilder, extract::Viewer, OidcSessions};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -5,7 +5,9 @@
 
 use axum::{response::Html, routing::get, Router};
 use axum_oidc_sessions::{
-    config::OidcConfigBuilder, extract::LoggedIn, oidc::refresh::Viewer, OidcSessions,
+    config::OidcConfigBuilder,
+    extract::{LoggedIn, Viewer},
+    OidcSessions,
 };
 
 #[tokio::main]
