@@ -77,6 +77,47 @@ impl Drop for Standin {
     }
 }
 
+/// An app process configured for `standin` (the variables of the crate's `from_env`, a
+/// session database in `dir`, then `extra`), answering at `app_url` once this returns.
+/// Stopped when dropped.
+pub struct App(Child);
+
+impl App {
+    /// Starts `binary` and waits until `app_url` answers.
+    pub async fn start(
+        binary: &str,
+        standin: &Standin,
+        app_url: &str,
+        dir: &std::path::Path,
+        extra: &[(&str, String)],
+    ) -> Self {
+        let mut command = Command::new(binary);
+        command
+            .env("ISSUER", &standin.issuer)
+            .env("CLIENT_ID", CLIENT_ID)
+            .env("CLIENT_SECRET", CLIENT_SECRET)
+            .env("APP_URL", app_url)
+            .env(
+                "APP_SECRET_KEY",
+                "a-test-secret-that-is-at-least-32-bytes-long",
+            )
+            .env("SESSION_DB", dir.join("sessions.db"));
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let app = Self(command.spawn().expect("the app starts"));
+        wait_until_ok(app_url, Duration::from_secs(30)).await;
+        app
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits until `url` answers 2xx, panicking after `limit`.
 pub async fn wait_until_ok(url: &str, limit: Duration) {
     let client = reqwest::Client::new();

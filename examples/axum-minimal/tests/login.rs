@@ -2,21 +2,7 @@
 //! guest page, the guard's detour through the login, the greeting, logout, and the
 //! same-origin guard on the Logout button.
 
-use std::process::{Child, Command};
-
-use testkit::standin::{
-    free_port, wait_until_ok, Browser, Standin, CLIENT_ID, CLIENT_SECRET, DEMO_EMAIL,
-};
-
-/// The example's process, stopped when dropped.
-struct Example(Child);
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use testkit::standin::{free_port, App, Browser, Standin, DEMO_EMAIL};
 
 #[tokio::test]
 async fn a_guest_logs_in_is_greeted_and_logs_out() {
@@ -24,21 +10,8 @@ async fn a_guest_logs_in_is_greeted_and_logs_out() {
     let app = format!("http://127.0.0.1:{port}");
     let standin = Standin::start(&app).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let _example = Example(
-        Command::new(env!("CARGO_BIN_EXE_axum-minimal"))
-            .env("ISSUER", &standin.issuer)
-            .env("CLIENT_ID", CLIENT_ID)
-            .env("CLIENT_SECRET", CLIENT_SECRET)
-            .env("APP_URL", &app)
-            .env(
-                "APP_SECRET_KEY",
-                "a-test-secret-that-is-at-least-32-bytes-long",
-            )
-            .env("SESSION_DB", dir.path().join("sessions.db"))
-            .spawn()
-            .expect("the example starts"),
-    );
-    wait_until_ok(&app, std::time::Duration::from_secs(30)).await;
+    let binary = env!("CARGO_BIN_EXE_axum-minimal");
+    let _example = App::start(binary, &standin, &app, dir.path(), &[]).await;
 
     let browser = Browser::new();
     let (_, status, page) = browser.visit(&app).await;
