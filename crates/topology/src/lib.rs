@@ -13,7 +13,6 @@ pub mod nginx;
 pub mod proc;
 
 use std::{
-    fmt,
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
@@ -97,18 +96,19 @@ impl Part {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Part::Redis => "redis",
-            Part::Replica1 => "replica-1",
-            Part::Replica2 => "replica-2",
+            Part::Replica1 => "replica 1",
+            Part::Replica2 => "replica 2",
             Part::Nginx => "nginx",
         }
     }
 
-    /// The log every part's output is appended to, under the run dir.
+    /// The log its output is appended to, under the run dir (`logs/replica-1.log`).
     pub fn log(self, run_dir: &Path) -> PathBuf {
-        run_dir.join("logs").join(format!("{}.log", self.name()))
+        let file = format!("{}.log", self.name().replace(' ', "-"));
+        run_dir.join("logs").join(file)
     }
 }
 
@@ -131,26 +131,19 @@ pub struct Topology {
     nginx: Option<Proc>,
 }
 
-struct Label<'a>(&'a Config, Part);
-
-impl fmt::Display for Label<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let port = port_of(&self.0.ports, self.1);
-        match self.1 {
-            Part::Redis => write!(f, "redis (127.0.0.1:{port})"),
-            Part::Replica1 => write!(f, "replica 1 (127.0.0.1:{port})"),
-            Part::Replica2 => write!(f, "replica 2 (127.0.0.1:{port})"),
-            Part::Nginx => write!(f, "nginx (127.0.0.1:{port})"),
+impl Ports {
+    pub fn of(&self, part: Part) -> u16 {
+        match part {
+            Part::Redis => self.redis,
+            Part::Replica1 => self.replicas[0],
+            Part::Replica2 => self.replicas[1],
+            Part::Nginx => self.nginx,
         }
     }
-}
 
-fn port_of(ports: &Ports, part: Part) -> u16 {
-    match part {
-        Part::Redis => ports.redis,
-        Part::Replica1 => ports.replicas[0],
-        Part::Replica2 => ports.replicas[1],
-        Part::Nginx => ports.nginx,
+    /// `replica 1 (127.0.0.1:3101)`.
+    fn label(&self, part: Part) -> String {
+        format!("{} (127.0.0.1:{})", part.name(), self.of(part))
     }
 }
 
@@ -160,13 +153,10 @@ impl Topology {
     pub fn new(config: Config) -> Result<Self> {
         let nginx_bin = nginx::bin()?;
         for part in Part::ALL {
-            let port = port_of(&config.ports, part);
+            let port = config.ports.of(part);
             if !port_free(port) {
-                bail!(
-                    "port {port} for {} is taken: {}",
-                    Label(&config, part),
-                    who_listens(port)
-                );
+                let label = config.ports.label(part);
+                bail!("port {port} for {label} is taken: {}", who_listens(port));
             }
         }
         std::fs::create_dir_all(config.run_dir.join("logs"))
@@ -203,7 +193,7 @@ impl Topology {
         if let Some(pid) = self.pid(part) {
             return Ok(format!("{} already runs (pid {pid})", self.label(part)));
         }
-        let port = port_of(&self.config.ports, part);
+        let port = self.config.ports.of(part);
         if !port_free(port) {
             bail!(
                 "cannot start {}: the port is taken: {}",
@@ -224,7 +214,7 @@ impl Topology {
             Stop::Kill => libc::SIGKILL,
         };
         self.stop_part(part, signal, Duration::from_secs(15)).await;
-        let port = port_of(&self.config.ports, part);
+        let port = self.config.ports.of(part);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !port_free(port) {
             if Instant::now() >= deadline {
@@ -311,7 +301,7 @@ impl Topology {
         self.stop_part(Part::Redis, term, grace).await;
         Part::ALL
             .iter()
-            .map(|&part| port_of(&self.config.ports, part))
+            .map(|&part| self.config.ports.of(part))
             .filter(|&port| !port_free(port))
             .map(|port| format!("port {port} still taken after stop: {}", who_listens(port)))
             .collect()
@@ -335,8 +325,8 @@ impl Topology {
         }
     }
 
-    fn label(&self, part: Part) -> Label<'_> {
-        Label(&self.config, part)
+    fn label(&self, part: Part) -> String {
+        self.config.ports.label(part)
     }
 
     fn proc_mut(&mut self, part: Part) -> Option<&mut Proc> {
@@ -397,8 +387,7 @@ impl Topology {
                 format!("redis://127.0.0.1:{}/0", config.ports.redis),
             )
             .env("SESSION_DB", dir.join("sessions.db"));
-        let name = ["replica 1", "replica 2"][i];
-        Proc::spawn(name, cmd, log)
+        Proc::spawn([Part::Replica1, Part::Replica2][i].name(), cmd, log)
     }
 
     /// Waits until `part` answers: Redis `PING`, the others `/healthz`.
@@ -408,7 +397,7 @@ impl Topology {
             Part::Replica1 | Part::Replica2 => 60,
             Part::Nginx => 15,
         });
-        let addr = format!("127.0.0.1:{}", port_of(&self.config.ports, part));
+        let addr = format!("127.0.0.1:{}", self.config.ports.of(part));
         let deadline = Instant::now() + limit;
         loop {
             let answers = match (&self.redis, part) {
