@@ -98,7 +98,7 @@ lint: deps
 	cargo clippy -p fusionauth-leptos --features ssr --all-targets -- -D warnings
 	cargo clippy -p fusionauth-leptos --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p setup -p fusionauth-defaults --all-targets -- -D warnings
-	cargo clippy -p axum-oidc-sessions -p testkit -p axum-minimal --all-targets -- -D warnings
+	cargo clippy -p axum-oidc-sessions -p testkit -p topology -p axum-minimal --all-targets -- -D warnings
 	cargo clippy -p axum-oidc-sessions --features leptos-ssr --all-targets -- -D warnings
 	cargo clippy -p axum-oidc-sessions --no-default-features --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p axum-oidc-sessions --no-default-features --features leptos --lib --target wasm32-unknown-unknown -- -D warnings
@@ -118,15 +118,17 @@ unit: deps deps-browser deps-services
 	cargo test -p axum-minimal
 	CARGO_TARGET_DIR="$(CURDIR)/target" cargo test --manifest-path examples/leptos-minimal/Cargo.toml --features ssr
 	cargo test -p setup
+	cargo test -p topology
 	cargo test -p bench
 	./setup/scripts/check-compose.sh
 
 # The server started by hand without LEPTOS_HASH_FILES serves the hashed assets it links; then
 # the Playwright suite twice: against one app process with its SQLite store, then against the
-# scaled topology (scripts/topology.sh: nginx on :3000, two replicas, sessions in Redis), which
-# adds the specs under end2end/tests/scaled/.
+# scaled topology (crates/topology, run by scripts/topology.sh: nginx on :3000, two replicas,
+# sessions in Redis), which adds the specs under end2end/tests/scaled/.
 e2e: deps deps-browser deps-services
 	cargo leptos build
+	cargo build -p topology
 	PROFILE=debug ./scripts/check-hand-start.sh
 	cd end2end && npm run --silent idp:check && npx playwright test
 	cd end2end && E2E_TOPOLOGY=scaled npx playwright test
@@ -134,6 +136,7 @@ e2e: deps deps-browser deps-services
 # Only the scaled run.
 e2e-scaled: deps deps-browser deps-services
 	cargo leptos build
+	cargo build -p topology
 	cd end2end && E2E_TOPOLOGY=scaled npx playwright test
 
 bench: deps deps-browser deps-services build-release

@@ -56,9 +56,9 @@ const SINGLE_APP = {
   stderr: 'pipe' as const,
 };
 
-// ... or, with E2E_TOPOLOGY=scaled, scripts/topology.sh: nginx on APP_URL (:3000) round-robin to
-// two replicas (:3101, :3102) with their sessions in Redis; it sets APP_URL, LEPTOS_SITE_ADDR,
-// REDIS_URL and a SESSION_DB per replica itself. Never reused: a `make dev` on :3000 is one process.
+// ... or, with E2E_TOPOLOGY=scaled, scripts/topology.sh (crates/topology; `make e2e` builds it):
+// nginx on APP_URL (:3000) round-robin to two replicas (:3101, :3102) with their sessions in Redis;
+// it sets APP_URL, LEPTOS_SITE_ADDR, REDIS_URL and a SESSION_DB per replica itself. Never reused: a `make dev` on :3000 is one process.
 // Access tokens fall due 5 s after they were issued (support/env.ts): refreshes, and the lock that
 // makes one replica do each, happen all through the run.
 const SCALED_TOPOLOGY = {
@@ -75,7 +75,7 @@ const SCALED_TOPOLOGY = {
   },
   reuseExistingServer: false,
   timeout: 120_000,
-  // The whole process group gets it; the script stops every part and checks the ports are free.
+  // The whole process group gets it; the supervisor stops every part and checks the ports are free.
   gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 20_000 },
   stdout: 'pipe' as const,
   stderr: 'pipe' as const,

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the already-built server (`cargo leptos build [--release]`) directly, without cargo-leptos.
 # Used by the Playwright suite and the benchmark. PROFILE=debug|release (default debug).
-# Every LEPTOS_* value can be overridden from the environment.
+# Every LEPTOS_* value can be overridden from the environment; CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 profile="${PROFILE:-debug}"
-bin="$root/target/$profile/fusionauth-leptos"
+bin="${CARGO_TARGET_DIR:-$root/target}/$profile/fusionauth-leptos"
 if [[ ! -x "$bin" ]]; then
   echo "error: $bin is missing: build it first (make build)" >&2
   exit 2

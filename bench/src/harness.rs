@@ -1,18 +1,13 @@
 //! The processes a run needs: the stand-in provider (one per bench), the release app (one per
-//! run, or two replicas for the scaled topology), and the stand-in's counters.
+//! run; the scaled topology's replicas get the same settings), and the stand-in's counters.
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use anyhow::{ensure, Context, Result};
-use tokio::process::Command;
+use topology::proc::{command, free_port, wait_http, Proc};
 use url::Url;
 
-use crate::{
-    browser,
-    load::WRK_SCRIPT,
-    procs::{self, Proc},
-    settings::Settings,
-};
+use crate::{browser, load::WRK_SCRIPT, settings::Settings};
 
 /// The app's `APP_SECRET_KEY` in every run (the bench derives the per-user index keys from
 /// it too: `scaled/victim.rs`).
@@ -39,19 +34,6 @@ impl Env {
     }
 }
 
-/// Children die with the bench (SIGTERM), even when it is killed.
-pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(program);
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
-    cmd
-}
-
 /// Checks the build, makes a scratch directory and starts the stand-in provider.
 pub async fn start(settings: &Settings) -> Result<(Env, Proc)> {
     let root = settings.root.clone();
@@ -72,8 +54,8 @@ pub async fn start(settings: &Settings) -> Result<(Env, Proc)> {
     std::fs::write(&wrk_script, WRK_SCRIPT)?;
     let http = browser::client()?;
 
-    let app_port = procs::free_port()?;
-    let idp_port = procs::free_port()?;
+    let app_port = free_port()?;
+    let idp_port = free_port()?;
     let idp_url = Url::parse(&format!("http://localhost:{idp_port}"))?;
     let idp_log = tmp.join("idp.log");
     let mut cmd = command("node");
@@ -84,8 +66,9 @@ pub async fn start(settings: &Settings) -> Result<(Env, Proc)> {
         .env("APP_URL", format!("http://localhost:{app_port}"))
         .env("NODE_ENV", "production");
     let mut idp = Proc::spawn("stand-in provider", cmd, &idp_log)?;
-    let discovery = idp_url.join("/.well-known/openid-configuration")?;
-    procs::wait_http(&http, discovery.as_str(), Duration::from_secs(30), &mut idp).await?;
+    let discovery = "/.well-known/openid-configuration";
+    let idp_addr = format!("localhost:{idp_port}");
+    wait_http(&idp_addr, discovery, Duration::from_secs(30), &mut idp).await?;
     eprintln!(
         "bench: stand-in provider on {idp_url} (log {})",
         idp_log.display()
@@ -104,44 +87,48 @@ pub async fn start(settings: &Settings) -> Result<(Env, Proc)> {
 
 /// The release app, fresh, with its own session database.
 pub async fn start_app(settings: &Settings, env: &Env, run: usize) -> Result<Proc> {
-    let app = App {
-        name: "app",
-        port: env.app_port,
-        session_db: session_db(env, run),
-        redis_url: None,
-        log: env.tmp.join(format!("app-{run}.log")),
-    };
-    spawn_app(settings, env, app).await
-}
-
-/// One process of the release app: where it listens and keeps its sessions.
-pub struct App {
-    pub name: &'static str,
-    pub port: u16,
-    pub session_db: PathBuf,
-    /// Sessions in Redis instead of `session_db` (a replica of the scaled topology).
-    pub redis_url: Option<String>,
-    pub log: PathBuf,
-}
-
-/// Starts `app` and waits for its health check. `APP_URL` is always the bench's app port:
-/// the provider knows that redirect URI (the scaled topology puts nginx there).
-pub async fn spawn_app(settings: &Settings, env: &Env, app: App) -> Result<Proc> {
     let mut cmd = command(env.root.join("scripts/run-app.sh"));
-    cmd.current_dir(&env.tmp) // no .env from the work tree
-        .env("PROFILE", "release")
-        .env("LEPTOS_SITE_ROOT", &settings.site_root)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", app.port))
-        .env("APP_URL", format!("http://localhost:{}", env.app_port))
-        .env("ISSUER", env.idp_url.as_str().trim_end_matches('/'))
-        .env("SESSION_DB", &app.session_db)
-        .env("APP_SECRET_KEY", APP_SECRET_KEY)
-        .env("WEBHOOK_SIGNING_SECRET", WEBHOOK_SIGNING_SECRET)
+    cmd.current_dir(&env.tmp); // no .env from the work tree
+    for (name, value) in app_env(settings, env) {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", env.app_port))
+        .env("APP_URL", app_url(env))
+        .env("SESSION_DB", session_db(env, run));
+    let mut app = Proc::spawn("app", cmd, &env.tmp.join(format!("app-{run}.log")))?;
+    let addr = format!("127.0.0.1:{}", env.app_port);
+    wait_http(&addr, "/healthz", Duration::from_secs(30), &mut app).await?;
+    Ok(app)
+}
+
+/// `APP_URL` is always the bench's app port, for the single process and the scaled
+/// topology (nginx there) alike: the provider knows that redirect URI.
+pub fn app_url(env: &Env) -> String {
+    format!("http://localhost:{}", env.app_port)
+}
+
+/// What every process of the release app gets besides its address and store, set (`Some`)
+/// or removed (`None`) over the bench's own environment.
+pub fn app_env(settings: &Settings, env: &Env) -> Vec<(String, Option<String>)> {
+    let set = |name: &str, value: String| (name.to_owned(), Some(value));
+    let mut vars = vec![
+        set("PROFILE", "release".to_owned()),
+        set("LEPTOS_SITE_ROOT", settings.site_root.display().to_string()),
+        set(
+            "ISSUER",
+            env.idp_url.as_str().trim_end_matches('/').to_owned(),
+        ),
+        set("APP_SECRET_KEY", APP_SECRET_KEY.to_owned()),
+        set("WEBHOOK_SIGNING_SECRET", WEBHOOK_SIGNING_SECRET.to_owned()),
         // Every login here is the same user, hundreds a second: under the default cap (100)
         // each login ends that user's oldest session, and within one second "oldest" is any
         // of them, so a login still on its way to /profile could lose its session.
-        .env("MAX_SESSIONS_PER_USER", "1000000")
-        .env("RUST_LOG", "warn");
+        set("MAX_SESSIONS_PER_USER", "1000000".to_owned()),
+        set("RUST_LOG", "warn".to_owned()),
+    ];
     for var in [
         "CLIENT_ID",
         "CLIENT_SECRET",
@@ -149,15 +136,9 @@ pub async fn spawn_app(settings: &Settings, env: &Env, app: App) -> Result<Proc>
         "SESSION_TTL_SECS",
         "REDIS_URL",
     ] {
-        cmd.env_remove(var);
+        vars.push((var.to_owned(), None));
     }
-    if let Some(url) = &app.redis_url {
-        cmd.env("REDIS_URL", url);
-    }
-    let mut proc_ = Proc::spawn(app.name, cmd, &app.log)?;
-    let health = format!("http://127.0.0.1:{}/healthz", app.port);
-    procs::wait_http(&env.http, &health, Duration::from_secs(30), &mut proc_).await?;
-    Ok(proc_)
+    vars
 }
 
 pub fn session_db(env: &Env, run: usize) -> PathBuf {

@@ -4,11 +4,12 @@
 use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
 use anyhow::{bail, ensure, Context, Result};
+use topology::proc::Proc;
 
 use crate::{
     browser::{self, Batch, Browser, LoginTiming},
     harness::{file_len, ms, provider_requests, reset_provider_requests, Env},
-    procs::{self, Proc},
+    procs,
     report::{cell, Figure, Table, Unit},
     settings::Settings,
     stats::{percentile, sorted},
@@ -66,11 +67,12 @@ pub async fn cold_login(env: &Env, browser: &Browser) -> Result<(BTreeMap<String
 pub async fn levels(
     settings: &Settings,
     env: &Env,
-    apps: &mut [Proc],
+    apps: &mut [&mut Proc],
     browser: Arc<Browser>,
 ) -> Result<Vec<Level>> {
-    let cpu_seconds =
-        |apps: &[Proc]| -> Result<f64> { apps.iter().map(|a| procs::cpu_seconds(a.pid)).sum() };
+    let cpu_seconds = |apps: &[&mut Proc]| -> Result<f64> {
+        apps.iter().map(|a| procs::cpu_seconds(a.pid)).sum()
+    };
     let mut levels = Vec::new();
     for &(concurrency, count) in &settings.login_levels {
         reset_provider_requests(env).await?;

@@ -29,7 +29,6 @@ mod report;
 mod run;
 mod settings;
 mod stats;
-mod topology;
 
 use std::process::ExitCode;
 

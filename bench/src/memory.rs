@@ -7,11 +7,12 @@ use std::{
 };
 
 use anyhow::Result;
+use topology::proc::Proc;
 
 use crate::{
     browser::{self, Browser},
     harness::{file_len, session_db, Env},
-    procs::{self, Proc},
+    procs,
     report::{Figure, Table, Unit},
     settings::Settings,
 };

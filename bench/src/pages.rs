@@ -6,12 +6,12 @@ use std::{collections::BTreeMap, time::Duration};
 
 use anyhow::{ensure, Result};
 use reqwest::header;
+use topology::proc::{command, free_port, wait_http, Proc};
 
 use crate::{
     browser::{self, Browser, LOGGED_IN_MARK},
-    harness::{command, Env},
+    harness::Env,
     load::{Wrk, WrkSummary},
-    procs::{self, Proc},
     report::{Figure, Target, Unit},
     settings::Settings,
 };
@@ -145,15 +145,16 @@ async fn start_bare(env: &Env, page: &browser::Response) -> Result<(Proc, String
         .collect();
     let headers_file = env.tmp.join("guest-headers.json");
     std::fs::write(&headers_file, serde_json::to_vec(&headers)?)?;
-    let port = procs::free_port()?;
+    let port = free_port()?;
     let mut cmd = command(std::env::current_exe()?);
     cmd.arg("bare")
         .arg(format!("127.0.0.1:{port}"))
         .arg(&body_file)
         .arg(&headers_file);
     let mut bare = Proc::spawn("bare axum server", cmd, &env.tmp.join("bare.log"))?;
-    let url = format!("http://127.0.0.1:{port}/");
-    procs::wait_http(&env.http, &url, Duration::from_secs(10), &mut bare).await?;
+    let addr = format!("127.0.0.1:{port}");
+    wait_http(&addr, "/", Duration::from_secs(10), &mut bare).await?;
+    let url = format!("http://{addr}/");
     let same = env.http.get(&url).send().await?.bytes().await?;
     ensure!(
         same[..] == page.body[..],

@@ -128,13 +128,7 @@ async fn single(
     let (cold_requests, cookie) = logins::cold_login(env, &browser).await?;
     let pages = pages::measure(settings, env, run, &mut app, &browser, &cookie).await?;
     memory.after_pages = memory::rss(&app)?;
-    let levels = logins::levels(
-        settings,
-        env,
-        std::slice::from_mut(&mut app),
-        browser.clone(),
-    )
-    .await?;
+    let levels = logins::levels(settings, env, &mut [&mut app], browser.clone()).await?;
     memory.after_logins = memory::rss(&app)?;
     memory::abandoned_logins(settings, env, run, &app, browser.clone(), &mut memory).await?;
 

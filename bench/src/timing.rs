@@ -3,9 +3,10 @@
 //! the end-to-end suite's Playwright).
 
 use anyhow::{ensure, Context, Result};
+use topology::proc::command;
 
 use crate::{
-    harness::{command, Env},
+    harness::Env,
     report::{Figure, Unit},
 };
 

@@ -1,5 +1,6 @@
 //! The scaled topology beside the single process, in the same run: two replicas of the
-//! release app with their sessions in Redis, behind nginx (`topology.rs`). `/profile` under
+//! release app with their sessions in Redis, behind nginx (the `topology` crate, on free
+//! ports but nginx's, which is the bench's app port). `/profile` under
 //! wrk and the scripted logins through nginx, as `pages` and `logins` measure the single
 //! process, and Redis's round trips per profile request from its own counters. `report.rs`
 //! sets them beside the single process's figures of the same run. Last, `revoke.rs`: another
@@ -13,15 +14,15 @@ use std::{
 
 use anyhow::{ensure, Context, Result};
 use reqwest::{header, Method};
+use topology::{proc::free_port, Config, Ports, Topology};
 
 use crate::{
     browser::{self, Browser, LOGGED_IN_MARK},
-    harness::Env,
+    harness::{self, Env},
     load::{Wrk, WrkSummary},
     logins::{self, Logins},
     redis_stats::{per_op, total, Calls, Window},
     settings::Settings,
-    topology::Topology,
 };
 
 mod report;
@@ -52,13 +53,44 @@ const WARM_LOGINS: usize = 3;
 
 /// Starts the topology, measures it, stops it.
 pub async fn measure(settings: &Settings, env: &Env, run: usize) -> Result<Scaled> {
-    let mut top = Topology::start(settings, env, run).await?;
+    let mut top = start(settings, env, run).await?;
     let result = measure_on(settings, env, &mut top).await;
     let alive = top.check_alive();
-    top.stop().await;
+    stop(&mut top).await;
     let scaled = result?;
     alive?;
     Ok(scaled)
+}
+
+/// The topology with nginx on the bench's app port, so `APP_URL`, the redirect URI the
+/// provider knows, is the same as for the single process (the two never run at once); the
+/// replicas and Redis on free ports (the Playwright suite's fixed ones may be taken).
+async fn start(settings: &Settings, env: &Env, run: usize) -> Result<Topology> {
+    let mut config = Config::new(&env.root, &env.tmp.join(format!("scaled-{run}")));
+    config.ports = Ports {
+        nginx: env.app_port,
+        replicas: [free_port()?, free_port()?],
+        redis: free_port()?,
+    };
+    config.app_url = harness::app_url(env);
+    config.app_env = harness::app_env(settings, env);
+    let mut top = Topology::new(config)?;
+    if let Err(e) = top.start_all().await {
+        stop(&mut top).await;
+        return Err(e.context("start the scaled topology"));
+    }
+    let ports = &top.config().ports;
+    eprintln!(
+        "bench:   scaled: nginx 127.0.0.1:{} -> replicas 127.0.0.1:{} and :{}; redis 127.0.0.1:{}",
+        ports.nginx, ports.replicas[0], ports.replicas[1], ports.redis
+    );
+    Ok(top)
+}
+
+async fn stop(top: &mut Topology) {
+    for leftover in top.stop_all().await {
+        eprintln!("bench: warning: {leftover}");
+    }
 }
 
 async fn measure_on(settings: &Settings, env: &Env, top: &mut Topology) -> Result<Scaled> {
@@ -79,11 +111,11 @@ async fn measure_on(settings: &Settings, env: &Env, top: &mut Topology) -> Resul
         profile_load(settings, env, top, &cookie, page_bytes, &idle).await?;
     top.check_alive()?;
 
-    let before = Calls::read(top.redis_port).await?;
+    let before = Calls::read(top.config().ports.redis).await?;
     let started = Instant::now();
-    let levels = logins::levels(settings, env, &mut top.replicas, browser.clone()).await?;
+    let levels = logins::levels(settings, env, &mut top.replicas(), browser.clone()).await?;
     let busy = Window {
-        calls: Calls::read(top.redis_port).await?.since(&before),
+        calls: Calls::read(top.config().ports.redis).await?.since(&before),
         secs: started.elapsed().as_secs_f64(),
     };
     let count = levels.iter().map(|l| l.logins).sum();
@@ -92,7 +124,7 @@ async fn measure_on(settings: &Settings, env: &Env, top: &mut Topology) -> Resul
     // Last: the application-wide revocation ends every session.
     let revocation = match settings.revoke_sessions {
         0 => None,
-        _ => Some(revoke::measure(settings, env, top.redis_port, &browser).await?),
+        _ => Some(revoke::measure(settings, env, top.config().ports.redis, &browser).await?),
     };
     Ok(Scaled {
         profile,
@@ -117,7 +149,7 @@ async fn counted_profiles(
     top: &Topology,
 ) -> Result<(BTreeMap<String, f64>, Window, usize)> {
     let url = env.app_url()?.join("/profile")?;
-    let before = Calls::read(top.redis_port).await?;
+    let before = Calls::read(top.config().ports.redis).await?;
     let started = Instant::now();
     let (mut done, mut page_bytes) = (0, usize::MAX);
     while done < COUNTED_REQUESTS && started.elapsed() < COUNTED_LIMIT {
@@ -132,7 +164,7 @@ async fn counted_profiles(
         page_bytes = page_bytes.min(res.body.len());
         done += 1;
     }
-    let after = Calls::read(top.redis_port).await?;
+    let after = Calls::read(top.config().ports.redis).await?;
     let busy = Window {
         calls: after.since(&before),
         secs: started.elapsed().as_secs_f64(),
@@ -140,7 +172,7 @@ async fn counted_profiles(
     let quiet = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(busy.secs.clamp(1.0, 10.0))).await;
     let idle = Window {
-        calls: Calls::read(top.redis_port).await?.since(&after),
+        calls: Calls::read(top.config().ports.redis).await?.since(&after),
         secs: quiet.elapsed().as_secs_f64(),
     };
     eprintln!(
@@ -167,11 +199,11 @@ async fn profile_load(
     let url = format!("http://127.0.0.1:{}/profile", env.app_port);
     let headers = ["Accept: text/html".to_owned(), format!("Cookie: {cookie}")];
     wrk.run(&url, &headers, settings.warm_secs).await?;
-    let before = Calls::read(top.redis_port).await?;
+    let before = Calls::read(top.config().ports.redis).await?;
     let started = Instant::now();
     let s = wrk.run(&url, &headers, settings.wrk_secs).await?;
     let busy = Window {
-        calls: Calls::read(top.redis_port).await?.since(&before),
+        calls: Calls::read(top.config().ports.redis).await?.since(&before),
         secs: started.elapsed().as_secs_f64(),
     };
     ensure!(

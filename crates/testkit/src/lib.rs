@@ -2,14 +2,19 @@
 //! a free loopback port, for the tests of the Redis session store (Debian's package;
 //! `make deps-services` installs it), stopped when dropped; and [`standin`]: the stand-in
 //! provider and a browser that logs in through it (the examples' tests).
+//!
+//! [`TestRedis`] is the one place the workspace starts `redis-server`: the scaled topology
+//! (`crates/topology`: the scaled Playwright run and `make bench`) starts it with
+//! [`TestRedis::spawn_at`].
 
 pub mod standin;
 
 use std::{
-    io::{Read, Write},
+    fs::OpenOptions,
+    io::{self, Read, Write},
     net::{TcpListener, TcpStream},
-    path::PathBuf,
-    process::{Child, Command, Stdio},
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
@@ -17,9 +22,17 @@ use std::{
 pub struct TestRedis {
     /// The loopback port it listens on.
     pub port: u16,
-    dir: tempfile::TempDir,
+    dir: DataDir,
     child: Option<Child>,
     append_only: bool,
+    /// Where a supervised server's output goes ([`TestRedis::spawn_at`]); a test's server
+    /// shows its warnings on the test's stderr.
+    log: Option<PathBuf>,
+}
+
+enum DataDir {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
 }
 
 impl TestRedis {
@@ -31,12 +44,74 @@ impl TestRedis {
             .port();
         let mut redis = Self {
             port,
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir: DataDir::Temp(tempfile::tempdir().expect("temp dir")),
             child: None,
             append_only,
+            log: None,
         };
         redis.launch();
         redis
+    }
+
+    /// Starts Redis on `port` with its data in `dir` (kept: a restart reads its append-only
+    /// file back) and its output appended to `log`, and returns without waiting for it to
+    /// answer ([`TestRedis::answers`]): for a tool that supervises it (`crates/topology`).
+    /// On Linux it gets SIGTERM when the thread that started it ends, so it never outlives
+    /// a supervisor that was killed.
+    pub fn spawn_at(port: u16, dir: &Path, append_only: bool, log: &Path) -> io::Result<Self> {
+        let mut redis = Self {
+            port,
+            dir: DataDir::Kept(dir.to_owned()),
+            child: None,
+            append_only,
+            log: Some(log.to_owned()),
+        };
+        redis.respawn()?;
+        Ok(redis)
+    }
+
+    /// Starts the stopped server again on the same port with the same directory, without
+    /// waiting for it to answer.
+    pub fn respawn(&mut self) -> io::Result<()> {
+        self.stop();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--daemonize", "no", "--loglevel", "warning"])
+            .args(["--appendonly", if self.append_only { "yes" } else { "no" }])
+            .arg("--dir")
+            .arg(self.data_dir())
+            .stdin(Stdio::null());
+        match &self.log {
+            Some(log) => {
+                let out = OpenOptions::new().create(true).append(true).open(log)?;
+                cmd.stdout(out.try_clone()?).stderr(out);
+                die_with_parent(&mut cmd);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::inherit());
+            }
+        }
+        self.child = Some(cmd.spawn()?);
+        Ok(())
+    }
+
+    /// Whether it answers `PING`.
+    pub fn answers(&self) -> bool {
+        self.command("PING").as_deref() == Some("+PONG")
+    }
+
+    /// Its process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Its exit status once it has exited (without waiting); `None` while it runs or after
+    /// [`TestRedis::stop`].
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        match &mut self.child {
+            Some(child) => child.try_wait(),
+            None => Ok(None),
+        }
     }
 
     /// Its `redis://` URL.
@@ -45,19 +120,10 @@ impl TestRedis {
     }
 
     fn launch(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--daemonize", "no", "--loglevel", "warning"])
-            .args(["--appendonly", if self.append_only { "yes" } else { "no" }])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
+        self.respawn()
             .expect("redis-server runs (install it: make deps-services)");
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.command("PING").as_deref() != Some("+PONG") {
+        while !self.answers() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -149,9 +215,29 @@ impl TestRedis {
 
     /// Where it keeps its data (the append-only file).
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().to_owned()
+        match &self.dir {
+            DataDir::Temp(dir) => dir.path().to_owned(),
+            DataDir::Kept(dir) => dir.clone(),
+        }
     }
 }
+
+/// SIGTERM for the child when the thread that spawned it ends (Linux; elsewhere nothing).
+#[cfg(target_os = "linux")]
+pub fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+}
+
+/// SIGTERM for the child when the thread that spawned it ends (Linux; elsewhere nothing).
+#[cfg(not(target_os = "linux"))]
+pub fn die_with_parent(_cmd: &mut Command) {}
 
 impl Drop for TestRedis {
     fn drop(&mut self) {

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 
 /**
  * What the suite runs against (E2E_TOPOLOGY): `single`, one app process with its SQLite store
- * (the default); or `scaled`, scripts/topology.sh: nginx on :3000 round-robin to two replicas on
- * :3101 and :3102 that keep their sessions in Redis. The scaled ports are deploy/nginx.local.conf's.
+ * (the default); or `scaled`, scripts/topology.sh (crates/topology): nginx on :3000 round-robin
+ * to two replicas on :3101 and :3102 that keep their sessions in Redis. The scaled ports are deploy/nginx.local.conf's.
  */
 export const TOPOLOGY = readTopology(process.env.E2E_TOPOLOGY);
 export const SCALED = TOPOLOGY === 'scaled';

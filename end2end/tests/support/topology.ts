@@ -1,5 +1,6 @@
-// The scaled topology's controls (scripts/topology.sh) and what its specs share: a part is
-// stopped or restarted mid-run by asking the running topology, which owns every process.
+// The scaled topology's controls (scripts/topology.sh: the crates/topology CLI) and what its
+// specs share: a part is stopped or restarted mid-run by asking the running topology, which owns
+// every process.
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
