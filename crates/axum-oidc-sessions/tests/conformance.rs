@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 use axum_oidc_sessions::store::{
     self, SessionControl, SessionStoreSettings, SetupError, Store, StoreLocation,
 };
-use common::{session_of, user_of};
+use common::{session_of, settings, user_of};
 use serde_json::json;
 use testkit::TestRedis;
 use tower_sessions::{
@@ -29,17 +29,6 @@ struct Subject {
 
 async fn open(settings: &SessionStoreSettings) -> Result<Store, SetupError> {
     store::open(settings, user_of).await
-}
-
-fn settings(location: StoreLocation) -> SessionStoreSettings {
-    SessionStoreSettings {
-        location,
-        cleanup_interval: Duration::from_secs(60),
-        data_key: [1; 32],
-        previous_data_keys: Vec::new(),
-        index_keys: vec![[2; 32]],
-        max_sessions_per_user: 3,
-    }
 }
 
 async fn subject(kind: &str) -> Subject {

@@ -2,25 +2,12 @@
 //! SQLite, with tower-sessions' own stores, load in this one and are revoked with their user.
 //! (Every store's own behaviour is the conformance suite of `crates/axum-oidc-sessions`.)
 
-use std::time::Duration;
-
 mod common;
 
 use axum_oidc_sessions::store::{open, SessionControl, SessionStoreSettings, StoreLocation};
-use common::{session_of, user_of};
+use common::{session_of, settings, user_of};
 use testkit::TestRedis;
 use tower_sessions::SessionStore;
-
-fn settings(location: StoreLocation) -> SessionStoreSettings {
-    SessionStoreSettings {
-        location,
-        cleanup_interval: Duration::from_secs(60),
-        data_key: [1; 32],
-        previous_data_keys: Vec::new(),
-        index_keys: vec![[2; 32]],
-        max_sessions_per_user: 3,
-    }
-}
 
 /// The index key of `sub` as the previous release wrote it: the first 16 bytes of
 /// SHA-256(index key, sub), in hex. Written out here, not taken from the store, so that a
